@@ -1,0 +1,1 @@
+"""shopgraph: e-commerce knowledge graph for search and recommendations."""

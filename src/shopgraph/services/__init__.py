@@ -1,0 +1,1 @@
+"""Local service stack: Neo4j, Prefect server and worker, MLflow tracking server."""

@@ -1,0 +1,170 @@
+"""Typed settings: committed defaults in conf/base.yaml, git-ignored conf/local.yaml, then SHOPGRAPH_* env."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "SHOPGRAPH_"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """Settings could not be loaded; the message names every bad key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Neo4jSettings(_Section):
+    uri: str = "bolt://127.0.0.1:7687"
+    user: str = "neo4j"
+    password: SecretStr | None = None
+    database: str = "neo4j"
+    managed: bool = True
+    version: str = "5.26.19"
+    bolt_port: int = Field(default=7687, ge=1, le=65535)
+    http_port: int = Field(default=7474, ge=1, le=65535)
+    heap_size: str = "1g"
+    pagecache_size: str = "512m"
+    start_timeout_s: float = Field(default=180, gt=0)
+
+
+class PrefectSettings(_Section):
+    port: int = Field(default=4200, ge=1, le=65535)
+    api_url: str | None = None
+    managed: bool = True
+    work_pool: str = "shopgraph-process"
+    start_worker: bool = True
+
+    @property
+    def resolved_api_url(self) -> str:
+        return self.api_url or f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return self.resolved_api_url.removesuffix("/api")
+
+
+class MlflowSettings(_Section):
+    port: int = Field(default=5000, ge=1, le=65535)
+    tracking_uri: str | None = None
+    managed: bool = True
+    experiment_prefix: str = "shopgraph"
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        return self.tracking_uri or f"http://127.0.0.1:{self.port}"
+
+
+class LakeSettings(_Section):
+    root: str = "data/lake"
+
+
+class GeneratorSettings(_Section):
+    products: int = Field(default=2000, gt=0)
+    users: int = Field(default=500, gt=0)
+    days: int = Field(default=7, gt=0)
+    start_date: str = "2026-01-01"
+    seed: int = 42
+
+
+class Settings(BaseSettings):
+    """All of shopgraph's configuration; build it with load_settings(), never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    home: Path = REPO_ROOT / ".local"
+    neo4j: Neo4jSettings = Neo4jSettings()
+    prefect: PrefectSettings = PrefectSettings()
+    mlflow: MlflowSettings = MlflowSettings()
+    lake: LakeSettings = LakeSettings()
+    generator: GeneratorSettings = GeneratorSettings()
+
+    @field_validator("home")
+    @classmethod
+    def _home_from_repo_root(cls, home: Path) -> Path:
+        return home if home.is_absolute() else REPO_ROOT / home
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def lake_root(self) -> str:
+        """The lake root as a URL or an absolute local path (relative paths are taken from the repo root)."""
+        root = self.lake.root
+        if "://" in root or Path(root).is_absolute():
+            return root
+        return str(REPO_ROOT / root)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (the YAML files, merged by load_settings) first, env wins over them.
+        return (env_settings, init_settings)
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{path}: expected a mapping at the top level")
+    return loaded
+
+
+def _env_points_neo4j_elsewhere() -> bool:
+    return any(key.upper() == f"{ENV_PREFIX}NEO4J__URI" for key in os.environ)
+
+
+def _describe_error(loc: tuple[Any, ...], msg: str) -> str:
+    key = ".".join(str(part) for part in loc)
+    env = ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+    return f"{key} (env {env}): {msg}"
+
+
+def load_settings(conf_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Load conf/base.yaml, then conf/local.yaml, then keyword overrides; SHOPGRAPH_* env vars win over all."""
+    conf_dir = conf_dir or Path(os.environ.get(f"{ENV_PREFIX}CONF_DIR", REPO_ROOT / "conf"))
+    values = _deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(conf_dir / "local.yaml"))
+    values = _deep_merge(values, overrides)
+    if _env_points_neo4j_elsewhere() and "managed" not in values.get("neo4j", {}):
+        # A user-supplied URI means an existing server: start nothing.
+        values = _deep_merge(values, {"neo4j": {"managed": False}})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(_describe_error(err["loc"], err["msg"]) for err in exc.errors())
+        raise SettingsError(f"invalid settings ({problems}); set them in conf/local.yaml or SHOPGRAPH_*") from exc
