@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
 from prefect import flow
 from prefect.runtime import flow_run
+from pydantic import BaseModel, Field
 
 from shopgraph.settings import load_settings
 from tasks.smoke import count_landing_rows, log_smoke_run, write_marker
@@ -43,7 +43,9 @@ def _partition(lake_root: str, table: str, dt: str) -> str:
 
     partitions = landing_partitions(lake_root, table)
     if not partitions:
-        raise FileNotFoundError(f"no landing partitions for {table!r} under {lake_root}: run `shopgraph generate`")
+        raise FileNotFoundError(
+            f"no landing partitions for {table!r} under {lake_root}: run `shopgraph generate`"
+        )
     if not dt:
         return partitions[0]
     matching = [p for p in partitions if p.rstrip("/").endswith(f"dt={dt}")]

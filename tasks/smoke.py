@@ -23,7 +23,9 @@ def write_marker(run_id: str, partition: str, rows: int) -> str:
     """Write a (:SmokeMarker) node to Neo4j and read its key back."""
     settings = load_settings()
     with neo4j_driver(settings) as driver:
-        return write_marker_node(driver, settings.neo4j.database, run_id=run_id, partition=partition, rows=rows)
+        return write_marker_node(
+            driver, settings.neo4j.database, run_id=run_id, partition=partition, rows=rows
+        )
 
 
 @task(name="log-smoke-run", **IO_RETRIES)

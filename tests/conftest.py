@@ -24,7 +24,11 @@ def neo4j_settings() -> Iterator[Settings]:
     if external:
         yield load_settings(
             home=TEST_HOME,
-            neo4j={"uri": external, "managed": False, "password": os.environ["SHOPGRAPH_TEST_NEO4J_PASSWORD"]},
+            neo4j={
+                "uri": external,
+                "managed": False,
+                "password": os.environ["SHOPGRAPH_TEST_NEO4J_PASSWORD"],
+            },
         )
         return
     settings = load_settings(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shopgraph.services.process import ServiceError, ServiceStatus
@@ -21,11 +21,13 @@ out = Console()
 
 app = typer.Typer(
     name="shopgraph",
-    help="Turn an e-commerce catalog and its user activity into a knowledge graph for search and recommendations.",
+    help="Turn a shop's catalog and user activity into a knowledge graph for search and recommendations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-services_app = typer.Typer(help="Manage the local stack: Neo4j, Prefect server and worker, MLflow.", no_args_is_help=True)
+services_app = typer.Typer(
+    help="Manage the local stack: Neo4j, Prefect server and worker, MLflow.", no_args_is_help=True
+)
 app.add_typer(services_app, name="services")
 
 ServiceNames = Annotated[
@@ -112,12 +114,16 @@ def services_status() -> None:
 
 @app.command()
 def generate(
-    lake: Annotated[str | None, typer.Option(help="Lake root (path or fsspec URL); default from settings.")] = None,
+    lake: Annotated[
+        str | None, typer.Option(help="Lake root (path or fsspec URL); default from settings.")
+    ] = None,
     products: Annotated[int | None, typer.Option(min=1, help="Products in the initial catalog.")] = None,
     users: Annotated[int | None, typer.Option(min=1, help="Users.")] = None,
     days: Annotated[int | None, typer.Option(min=1, help="Days of activity (one partition per day).")] = None,
     start_date: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives identical files.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; the same seed gives identical files.")
+    ] = None,
     dirty: Annotated[bool, typer.Option(help="Inject realistic faults and record each one.")] = False,
 ) -> None:
     """Generate a deterministic synthetic shop into the landing zone, with its hidden truth beside it."""
@@ -127,7 +133,7 @@ def generate(
     defaults = settings.generator
     first_day = _parse_date(start_date or defaults.start_date, "--start-date")
     with _progress() as progress:
-        task_ids: dict[str, int] = {}
+        task_ids: dict[str, TaskID] = {}
 
         def report(step: str, done: int, total: int) -> None:
             if step not in task_ids:
@@ -178,7 +184,11 @@ def _parse_date(text: str, option: str) -> date:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 

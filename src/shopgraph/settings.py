@@ -28,7 +28,7 @@ class Neo4jSettings(_Section):
     password: SecretStr | None = None
     database: str = "neo4j"
     managed: bool = True
-    version: str = "5.26.19"
+    version: str = "5.26.31"
     bolt_port: int = Field(default=7687, ge=1, le=65535)
     http_port: int = Field(default=7474, ge=1, le=65535)
     heap_size: str = "1g"
@@ -156,7 +156,7 @@ def _describe_error(loc: tuple[Any, ...], msg: str) -> str:
 
 
 def load_settings(conf_dir: Path | None = None, **overrides: Any) -> Settings:
-    """Load conf/base.yaml, then conf/local.yaml, then keyword overrides; SHOPGRAPH_* env vars win over all."""
+    """Load conf/base.yaml, conf/local.yaml, then keyword overrides; SHOPGRAPH_* env vars win over all."""
     conf_dir = conf_dir or Path(os.environ.get(f"{ENV_PREFIX}CONF_DIR", REPO_ROOT / "conf"))
     values = _deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(conf_dir / "local.yaml"))
     values = _deep_merge(values, overrides)
@@ -167,4 +167,6 @@ def load_settings(conf_dir: Path | None = None, **overrides: Any) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(_describe_error(err["loc"], err["msg"]) for err in exc.errors())
-        raise SettingsError(f"invalid settings ({problems}); set them in conf/local.yaml or SHOPGRAPH_*") from exc
+        raise SettingsError(
+            f"invalid settings ({problems}); set them in conf/local.yaml or SHOPGRAPH_*"
+        ) from exc

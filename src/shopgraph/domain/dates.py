@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 
-def partition_dates(day: date | None = None, start: date | None = None, end: date | None = None) -> list[date]:
-    """One day, or every day from start to end inclusive, in order; ValueError on an ambiguous or empty range."""
+def partition_dates(
+    day: date | None = None, start: date | None = None, end: date | None = None
+) -> list[date]:
+    """One day, or every day from start to end inclusive, in order; ValueError on an unclear range."""
     if day is not None:
         if start is not None or end is not None:
             raise ValueError("give either a single date or a start and end, not both")

@@ -46,8 +46,15 @@ def prefect_server_spec(settings: Settings) -> ServiceSpec:
 def prefect_worker_spec(settings: Settings) -> ServiceSpec:
     return ServiceSpec(
         name="prefect-worker",
-        argv=[str(BIN_DIR / "prefect"), "worker", "start", "--pool", settings.prefect.work_pool,
-              "--type", "process"],
+        argv=[
+            str(BIN_DIR / "prefect"),
+            "worker",
+            "start",
+            "--pool",
+            settings.prefect.work_pool,
+            "--type",
+            "process",
+        ],
         run_dir=settings.run_dir,
         log_path=settings.logs_dir / "prefect-worker.log",
         urls={"pool": f"{settings.prefect.ui_url}/work-pools/work-pool/{settings.prefect.work_pool}"},
@@ -67,7 +74,9 @@ def ensure_work_pool(settings: Settings) -> None:
         return
     created = subprocess.run(
         [str(BIN_DIR / "prefect"), "work-pool", "create", pool, "--type", "process"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if created.returncode != 0:
         raise ServiceError(f"could not create Prefect work pool {pool!r}: {created.stderr.strip()[-500:]}")

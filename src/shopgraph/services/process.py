@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -115,10 +116,8 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 def _reap(pid: int) -> None:
     # Children of this process must be waited for, or they linger as zombies.
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def port_is_open(host: str, port: int) -> bool:
@@ -156,9 +155,7 @@ def wait_for_port(
             return
         if pid is not None and not _is_alive(pid):
             _reap(pid)
-            raise ServiceError(
-                f"{name} exited during start-up; see {log_path}:\n{tail_lines(log_path)}"
-            )
+            raise ServiceError(f"{name} exited during start-up; see {log_path}:\n{tail_lines(log_path)}")
         time.sleep(0.5)
     raise ServiceError(
         f"{name} did not open {host}:{port} within {timeout_s:.0f}s; see {log_path}:\n{tail_lines(log_path)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,10 +36,14 @@ def services_up(
     """Start the named services that are not running yet, side by side; starting twice is harmless."""
     starters: list[tuple[str, Callable[[], ServiceStatus]]] = []
     if "neo4j" in names:
-        starters.append(("neo4j (the first start installs it from Maven Central)",
-                         lambda: neo4j_server.start_neo4j(settings)))
+        starters.append(
+            (
+                "neo4j (the first start installs it from Maven Central)",
+                lambda: neo4j_server.start_neo4j(settings),
+            )
+        )
     for spec in _python_specs(settings, names):
-        starters.append((spec.name, lambda spec=spec: start_service(spec)))
+        starters.append((spec.name, functools.partial(start_service, spec)))
     with ThreadPoolExecutor(max_workers=len(starters) or 1) as pool:
         futures = []
         for label, start in starters:

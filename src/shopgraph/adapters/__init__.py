@@ -1,0 +1,1 @@
+"""Adapters: everything that touches the outside world (lake storage, graph store, tracking, models)."""

@@ -1,0 +1,1 @@
+"""Domain logic: pure functions on polars frames and numpy arrays, no I/O."""

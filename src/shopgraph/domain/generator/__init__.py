@@ -1,0 +1,1 @@
+"""Deterministic synthetic shop: catalog, users, sessions, reviews, judged queries, change sets and faults."""
