@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
-from shopgraph.services.process import ServiceError, ServiceStatus
-from shopgraph.settings import Settings, SettingsError, load_settings
-
-console = Console(stderr=True)
-out = Console()
+from shopgraph.commands import register_all
+from shopgraph.commands.common import cli_settings, console, out, parse_date, progress_bar
+from shopgraph.errors import ShopgraphError
+from shopgraph.services.process import ServiceStatus
 
 app = typer.Typer(
     name="shopgraph",
@@ -52,14 +49,6 @@ def root(
     by Prefect and tracked in MLflow."""
 
 
-def _settings() -> Settings:
-    from shopgraph.runtime import configure_clients
-
-    settings = load_settings()
-    configure_clients(settings)
-    return settings
-
-
 def _names(only: list[str] | None) -> tuple[str, ...]:
     from shopgraph.services.stack import SERVICE_NAMES
 
@@ -88,7 +77,7 @@ def services_up(only: ServiceNames = None) -> None:
     """Start the services that are not running (installs Neo4j on first use). Running it twice is harmless."""
     from shopgraph.services.stack import services_up as start
 
-    settings = _settings()
+    settings = cli_settings()
     statuses = start(settings, _names(only), report=lambda line: console.print(f"[dim]{line}[/]"))
     out.print(_status_table(statuses))
 
@@ -98,7 +87,7 @@ def services_down(only: ServiceNames = None) -> None:
     """Stop the services this project started (never a server it did not start)."""
     from shopgraph.services.stack import services_down as stop
 
-    stopped = stop(_settings(), _names(only))
+    stopped = stop(cli_settings(), _names(only))
     out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
@@ -107,7 +96,7 @@ def services_status() -> None:
     """Show what runs, on which port, the URLs and where the logs are."""
     from shopgraph.services.stack import services_status as describe
 
-    settings = _settings()
+    settings = cli_settings()
     out.print(_status_table(describe(settings)))
     out.print(f"logs: {settings.logs_dir}")
 
@@ -129,10 +118,10 @@ def generate(
     """Generate a deterministic synthetic shop into the landing zone, with its hidden truth beside it."""
     from shopgraph.generate import generate_shop
 
-    settings = _settings()
+    settings = cli_settings()
     defaults = settings.generator
-    first_day = _parse_date(start_date or defaults.start_date, "--start-date")
-    with _progress() as progress:
+    first_day = parse_date(start_date or defaults.start_date, "--start-date")
+    with progress_bar() as progress:
         task_ids: dict[str, TaskID] = {}
 
         def report(step: str, done: int, total: int) -> None:
@@ -162,7 +151,7 @@ def smoke(
     from flows.smoke import SmokeParams
     from flows.smoke import smoke as smoke_flow
 
-    _settings()
+    cli_settings()
     result = smoke_flow(SmokeParams(table=table, dt=dt))
     out.print(result)
 
@@ -172,24 +161,10 @@ def demo() -> None:
     """Start the stack, generate the sample shop, run the flows, and print where to look."""
     from shopgraph.demo import run_demo
 
-    run_demo(_settings(), out)
+    run_demo(cli_settings(), out)
 
 
-def _parse_date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{option} must be YYYY-MM-DD, got {text!r}") from exc
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+register_all(app)
 
 
 def main() -> None:
@@ -197,7 +172,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     try:
         app()
-    except (ServiceError, SettingsError, FileNotFoundError) as exc:
+    except (ShopgraphError, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)
 

@@ -10,11 +10,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shopgraph.errors import ShopgraphError
+
 ENV_PREFIX = "SHOPGRAPH_"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class SettingsError(ValueError):
+class SettingsError(ShopgraphError, ValueError):
     """Settings could not be loaded; the message names every bad key."""
 
 

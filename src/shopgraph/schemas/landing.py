@@ -8,6 +8,8 @@ from typing import TypeAlias
 import polars as pl
 import pyarrow as pa
 
+from shopgraph.errors import ShopgraphError
+
 # Landing tables.
 PRODUCTS = "products"
 USERS = "users"
@@ -173,7 +175,7 @@ LANDING_NULLABLE: dict[str, frozenset[str]] = {
 CHANGE_SET_TABLES: frozenset[str] = frozenset({PRODUCTS, USERS})
 
 
-class SchemaError(ValueError):
+class SchemaError(ShopgraphError, ValueError):
     """A frame or file does not match its landing schema; lists every problem at once."""
 
     def __init__(

@@ -11,8 +11,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shopgraph.errors import ShopgraphError
 
-class ServiceError(RuntimeError):
+
+class ServiceError(ShopgraphError, RuntimeError):
     """A service could not be started or reached; the message says what and how to fix it."""
 
 

@@ -1,0 +1,42 @@
+"""What every CLI command shares: consoles, configured settings, date parsing, progress bars."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shopgraph.settings import Settings, load_settings
+
+console = Console(stderr=True)
+out = Console()
+
+
+def cli_settings() -> Settings:
+    """Load settings and point the Prefect and MLflow clients at the configured servers."""
+    from shopgraph.runtime import configure_clients
+
+    settings = load_settings()
+    configure_clients(settings)
+    return settings
+
+
+def parse_date(text: str, option: str) -> date:
+    """Parse YYYY-MM-DD or fail with a message naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{option} must be YYYY-MM-DD, got {text!r}") from exc
+
+
+def progress_bar() -> Progress:
+    """A progress display on stderr: description, bar, done/total, elapsed."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
