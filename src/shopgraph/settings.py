@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shopgraph.errors import ShopgraphError
@@ -25,7 +33,7 @@ class _Section(BaseModel):
 
 
 class Neo4jSettings(_Section):
-    uri: str = "bolt://127.0.0.1:7687"
+    uri: str = ""  # empty: the managed server on loopback at bolt_port
     user: str = "neo4j"
     password: SecretStr | None = None
     database: str = "neo4j"
@@ -36,6 +44,12 @@ class Neo4jSettings(_Section):
     heap_size: str = "1g"
     pagecache_size: str = "512m"
     start_timeout_s: float = Field(default=180, gt=0)
+
+    @model_validator(mode="after")
+    def _uri_from_bolt_port(self) -> Neo4jSettings:
+        if not self.uri:
+            self.uri = f"bolt://127.0.0.1:{self.bolt_port}"
+        return self
 
 
 class PrefectSettings(_Section):

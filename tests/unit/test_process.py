@@ -69,3 +69,27 @@ def test_stale_pid_file_is_ignored(tmp_path: Path) -> None:
     (run_dir / "ghost.pid").write_text("999999")
     assert running_pid("ghost", run_dir) is None
     assert not (run_dir / "ghost.pid").exists()
+
+
+def test_a_service_that_dies_shows_in_status_and_up_restarts_it(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    spec = _http_spec(tmp_path, _free_port())
+    first = start_service(spec)
+    try:
+        assert first.pid
+        os.killpg(first.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        status = service_status(spec)
+        while status.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = service_status(spec)
+        assert not status.running
+        assert f"died (was pid {first.pid})" in status.detail
+        restarted = start_service(spec)
+        assert restarted.running and restarted.pid != first.pid
+        assert service_status(spec).detail == ""
+    finally:
+        stop_service(spec)

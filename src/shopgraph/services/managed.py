@@ -11,6 +11,7 @@ import httpx
 from shopgraph.services.process import (
     ServiceError,
     ServiceStatus,
+    died_detail,
     port_is_open,
     running_pid,
     start_detached,
@@ -41,8 +42,8 @@ class ServiceSpec:
 
 def service_status(spec: ServiceSpec) -> ServiceStatus:
     """Whether the service we started is alive, with its URLs and log."""
+    detail = died_detail(spec.name, spec.run_dir)
     pid = running_pid(spec.name, spec.run_dir)
-    detail = ""
     if pid is not None and spec.health_url and not _is_healthy(spec.health_url):
         detail = "process alive but not answering yet"
     return ServiceStatus(spec.name, pid is not None, pid, spec.urls, spec.log_path, True, detail)

@@ -24,6 +24,7 @@ from rich.console import Console
 from shopgraph.services.process import (
     ServiceError,
     ServiceStatus,
+    died_detail,
     port_is_open,
     running_pid,
     start_detached,
@@ -433,8 +434,8 @@ def neo4j_status(settings: Settings) -> ServiceStatus:
         detail = "external, not managed" + ("" if reachable else "; not reachable")
         return ServiceStatus(NAME, reachable, None, {"bolt": settings.neo4j.uri}, None, False, detail)
     layout = neo4j_layout(settings)
+    detail = died_detail(NAME, settings.run_dir)
     pid = running_pid(NAME, settings.run_dir)
-    detail = ""
     if pid is not None and not port_is_open(HOST, settings.neo4j.bolt_port):
         detail = "process alive but not answering yet"
     log = settings.logs_dir / "neo4j.log"

@@ -89,6 +89,17 @@ def running_pid(name: str, run_dir: Path) -> int | None:
     return None
 
 
+def died_detail(name: str, run_dir: Path) -> str:
+    """A note when the service's pid file names a process that is gone (it died rather than being stopped)."""
+    try:
+        pid = int(_pid_file(name, run_dir).read_text().strip())
+    except (OSError, ValueError):
+        return ""
+    if _is_alive(pid):
+        return ""
+    return f"died (was pid {pid}); `shopgraph services up` restarts it, the log says why"
+
+
 def stop_service_process(name: str, run_dir: Path, timeout_s: float = 30) -> bool:
     """SIGTERM the service's process group, wait, then SIGKILL; True when something was stopped."""
     pid = running_pid(name, run_dir)
