@@ -10,9 +10,10 @@ import pytest
 
 from shopgraph.settings import REPO_ROOT, Settings, load_settings
 
-TEST_HOME = REPO_ROOT / ".local" / "test-stack"
-TEST_BOLT_PORT = 27687
-TEST_HTTP_PORT = 27474
+# Overridable so that two checkouts on one machine can test side by side.
+TEST_HOME = Path(os.environ.get("SHOPGRAPH_TEST_HOME", REPO_ROOT / ".local" / "test-stack"))
+TEST_BOLT_PORT = int(os.environ.get("SHOPGRAPH_TEST_NEO4J_BOLT_PORT", "27687"))
+TEST_HTTP_PORT = int(os.environ.get("SHOPGRAPH_TEST_NEO4J_HTTP_PORT", "27474"))
 
 
 @pytest.fixture(scope="session")
