@@ -152,6 +152,23 @@ LANDING_SCHEMAS: dict[str, pl.Schema] = {
     SEARCH_JUDGMENTS: SEARCH_JUDGMENTS_SCHEMA,
 }
 
+# Landing tables that only importers write (the generator does not); see "Imported data" in the contract.
+KG_TRIPLES = "kg_triples"
+ENTITY_LINKS = "entity_links"
+INTERACTION_SPLITS = "interaction_splits"
+HEAD_ENTITY = "head_entity"
+RELATION = "relation"
+TAIL_ENTITY = "tail_entity"
+ENTITY_ID = "entity_id"
+SPLIT = "split"
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+
+IMPORTED_SCHEMAS: dict[str, pl.Schema] = {
+    KG_TRIPLES: pl.Schema({HEAD_ENTITY: pl.String(), RELATION: pl.String(), TAIL_ENTITY: pl.String()}),
+    ENTITY_LINKS: pl.Schema({PRODUCT_ID: pl.String(), ENTITY_ID: pl.String()}),
+    INTERACTION_SPLITS: pl.Schema({EVENT_ID: pl.String(), SPLIT: pl.String()}),
+}
+
 # Columns that identify a row: unique within one partition, never null.
 LANDING_KEYS: dict[str, tuple[str, ...]] = {
     PRODUCTS: (PRODUCT_ID,),
@@ -159,16 +176,23 @@ LANDING_KEYS: dict[str, tuple[str, ...]] = {
     EVENTS: (EVENT_ID,),
     REVIEWS: (REVIEW_ID,),
     SEARCH_JUDGMENTS: (QUERY_ID, PRODUCT_ID),
+    KG_TRIPLES: (HEAD_ENTITY, RELATION, TAIL_ENTITY),
+    ENTITY_LINKS: (PRODUCT_ID, ENTITY_ID),
+    INTERACTION_SPLITS: (EVENT_ID,),
 }
 
 # Columns that may be null in a clean live row. Tombstones (is_deleted = true) carry only the key,
 # is_deleted and updated_at; every other column of a tombstone is null.
 LANDING_NULLABLE: dict[str, frozenset[str]] = {
-    PRODUCTS: frozenset({DESCRIPTION, BRAND, COLOUR, MATERIAL, SIZE, STYLE}),
+    # price is null only in imported products whose source lists no price (see "Imported data").
+    PRODUCTS: frozenset({DESCRIPTION, BRAND, PRICE, COLOUR, MATERIAL, SIZE, STYLE}),
     USERS: frozenset({AGE_BAND}),
     EVENTS: frozenset({QUERY, RATING, PRICE}),
     REVIEWS: frozenset({TITLE}),
     SEARCH_JUDGMENTS: frozenset(),
+    KG_TRIPLES: frozenset(),
+    ENTITY_LINKS: frozenset(),
+    INTERACTION_SPLITS: frozenset(),
 }
 
 # Tables published as change sets (upserts with tombstones) rather than append-only facts.
@@ -219,9 +243,10 @@ def polars_schema(frame_or_schema: SchemaLike) -> pl.Schema:
 
 def check_schema(frame_or_schema: SchemaLike, table: str, source: str) -> None:
     """Raise one SchemaError naming the source and table with every missing, extra or mistyped column."""
-    if table not in LANDING_SCHEMAS:
-        raise KeyError(f"unknown landing table {table!r}; known: {', '.join(sorted(LANDING_SCHEMAS))}")
-    expected = LANDING_SCHEMAS[table]
+    schemas = LANDING_SCHEMAS | IMPORTED_SCHEMAS
+    if table not in schemas:
+        raise KeyError(f"unknown landing table {table!r}; known: {', '.join(sorted(schemas))}")
+    expected = schemas[table]
     actual = polars_schema(frame_or_schema)
     missing = [name for name in expected if name not in actual]
     extra = [name for name in actual if name not in expected]

@@ -1,0 +1,1 @@
+"""Importers that turn real-world data formats into landing-zone tables (see docs/importers.md)."""
