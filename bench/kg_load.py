@@ -1,0 +1,278 @@
+"""Graph load speed: our batched loader vs a naive one-row-per-transaction MERGE; last line RESULT {json}.
+
+Generates a shop, lays it out as the curated and enriched lake the graph stage reads, then against a real
+Neo4j (the managed one at --home/--bolt-port, started when needed; its database is WIPED):
+1. the full load of every day (nodes/s and relationships/s of our loader),
+2. the same sample of product, user and interaction rows written by the naive loader and by ours, each
+   on an empty slate (speedup_vs_naive = our rows/s over naive rows/s on that sample),
+3. an incremental load of a 1 % product change against the full load (incremental_share).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from shopgraph.adapters.graph_loader import LoadOptions, LoadReport, curated_days, load_days, write_frame
+from shopgraph.adapters.graph_schema import apply_schema
+from shopgraph.adapters.graph_store import neo4j_driver
+from shopgraph.adapters.lake import lake_path, landing_files, partition_day, write_parquet
+from shopgraph.domain import graph_rows as G
+from shopgraph.domain.dates import partition_name
+from shopgraph.generate import generate_shop
+from shopgraph.schemas import landing as L
+from shopgraph.services.neo4j_server import start_neo4j
+from shopgraph.settings import load_settings
+
+DB = "neo4j"
+NAIVE_PRODUCT = (
+    "MERGE (n:Product {product_id: $product_id}) SET n.title = $title, n.description = $description, "
+    "n.price = $price, n.currency = $currency, n.category_path = $category_path, n.active = true"
+)
+NAIVE_USER = "MERGE (n:User {user_id: $user_id}) SET n.country = $country, n.language = $language"
+NAIVE_VIEWED = (
+    "MATCH (u:User {user_id: $user_id}) MATCH (p:Product {product_id: $product_id}) "
+    "MERGE (u)-[r:VIEWED]->(p) SET r.count = $count"
+)
+
+
+def curate(lake: str) -> None:
+    """Landing -> curated layout (a clean generated shop needs no cleaning): changes, current, facts."""
+    for table in (L.PRODUCTS, L.USERS):
+        history = []
+        for path in landing_files(lake, table):
+            frame = pl.read_parquet(path)
+            day = partition_name(partition_day(path))
+            write_parquet(frame, lake_path(lake, "curated", table, "changes", day, Path(path).name))
+            history.append(frame)
+        key = L.LANDING_KEYS[table][0]
+        current = pl.concat(history).sort(L.UPDATED_AT).unique(key, keep="last").filter(~pl.col(L.IS_DELETED))
+        write_parquet(
+            current.drop(L.IS_DELETED).sort(key),
+            lake_path(lake, "curated", table, "current", "part-00000.parquet"),
+        )
+    for path in landing_files(lake, L.EVENTS):
+        day = partition_name(partition_day(path))
+        write_parquet(pl.read_parquet(path), lake_path(lake, "curated", L.EVENTS, day, Path(path).name))
+
+
+def embeddings_for(products: pl.DataFrame, dimension: int, version: str) -> pl.DataFrame:
+    """Stand-in embeddings: a direction per category plus per-product noise (seeded by the id)."""
+    rng = np.random.default_rng(0)
+    paths = products.get_column(L.CATEGORY_PATH).to_list()
+    centres = {path: rng.normal(size=dimension) for path in sorted(set(paths))}
+    noise = np.random.default_rng(int(version.rsplit("-", 1)[-1])).normal(size=(len(paths), dimension))
+    vectors = np.stack([centres[path] for path in paths]) + 0.6 * noise
+    return pl.DataFrame(
+        {
+            L.PRODUCT_ID: products.get_column(L.PRODUCT_ID),
+            "content_hash": products.get_column(L.TITLE).hash().cast(pl.String),
+            "model_version": version,
+            "embedding": pl.Series(vectors.astype(np.float32), dtype=pl.Array(pl.Float32, dimension)),
+        }
+    )
+
+
+def enrich(lake: str, dimension: int) -> pl.DataFrame:
+    current = pl.read_parquet(lake_path(lake, "curated", "products", "current", "part-00000.parquet"))
+    write_parquet(
+        embeddings_for(current, dimension, "bench-1"),
+        lake_path(lake, "enriched", "product_embeddings", "part-00000.parquet"),
+    )
+    live = current.with_columns(pl.lit(False).alias(L.IS_DELETED))
+    write_parquet(
+        G.catalog_attribute_rows(live),
+        lake_path(lake, "enriched", "product_attributes", "part-00000.parquet"),
+    )
+    return current
+
+
+def rates(report: LoadReport) -> tuple[float, float, int, int]:
+    """Nodes/s and relationships/s over the time spent writing each kind, and the rows written."""
+    node_s = sum(s.seconds for n, s in report.stats.items() if n.split(":")[0] in G.NODE_LABELS)
+    rel_s = sum(s.seconds for n, s in report.stats.items() if n in G.RELATIONSHIP_TYPES)
+    nodes, rels = report.total("nodes"), report.total("relationships")
+    return nodes / node_s, rels / rel_s, nodes, rels
+
+
+def wipe(driver: Any) -> None:
+    """Empty the database in bounded transactions: relationships first, then nodes."""
+    with driver.session(database=DB) as session:  # IN TRANSACTIONS needs an auto-commit query
+        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS").consume()
+        session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS").consume()
+
+
+def naive_vs_ours(driver: Any, lake: str, sample: int, batch_size: int) -> dict[str, float]:
+    """The same sample of rows written one transaction per row and by our batched loader."""
+    day = curated_days(lake)[0]
+    products = pl.read_parquet(
+        lake_path(lake, "curated", "products", "changes", partition_name(day), "*.parquet")
+    )
+    products = G.product_node_rows(products).head(sample)
+    users = G.user_node_rows(
+        pl.read_parquet(lake_path(lake, "curated", "users", "changes", partition_name(day), "*.parquet"))
+    )
+    events = pl.read_parquet(lake_path(lake, "curated", "events", partition_name(day), "*.parquet"))
+    viewed = G.interaction_rows(
+        events.filter(pl.col(L.PRODUCT_ID).is_in(products.get_column(L.PRODUCT_ID).implode())), day
+    )
+    views = viewed[G.VIEWED].head(sample)
+    users = users.filter(pl.col(L.USER_ID).is_in(views.get_column(L.USER_ID).implode()))
+    rows = products.height + users.height + views.height
+
+    wipe(driver)
+    started = time.perf_counter()
+    with driver.session(database=DB) as session:
+        for query, frame in ((NAIVE_PRODUCT, products), (NAIVE_USER, users), (NAIVE_VIEWED, views)):
+            for row in G.wire_values(frame).to_dicts():
+                session.execute_write(lambda tx, q=query, r=row: tx.run(q, r).consume())
+    naive_s = time.perf_counter() - started
+
+    wipe(driver)
+    report = LoadReport()
+    started = time.perf_counter()
+    write_frame(
+        driver,
+        DB,
+        report,
+        G.PRODUCT,
+        G.upsert_versioned_query(G.PRODUCT, G.PRODUCT_PROPERTIES),
+        products,
+        batch_size,
+    )
+    write_frame(
+        driver, DB, report, G.USER, G.upsert_versioned_query(G.USER, G.USER_PROPERTIES), users, batch_size
+    )
+    write_frame(driver, DB, report, G.VIEWED, G.merge_interactions_query(G.VIEWED), views, batch_size)
+    ours_s = time.perf_counter() - started
+    wipe(driver)
+    return {"sample_rows": rows, "naive_rows_per_s": rows / naive_s, "ours_rows_per_s": rows / ours_s}
+
+
+def change_one_percent(lake: str, current: pl.DataFrame, share: float, dimension: int) -> date:
+    """A next-day change set updating `share` of the products (new colour and title), re-embedded."""
+    last = curated_days(lake)[-1]
+    day = last + timedelta(days=1)
+    stamp = datetime(day.year, day.month, day.day, 0, 30, tzinfo=UTC)
+    changed = (
+        current.sample(fraction=share, seed=1)
+        .with_columns(
+            (pl.col(L.TITLE) + " (new season)").alias(L.TITLE),
+            pl.lit("chartreuse").alias(L.COLOUR),
+            pl.lit(False).alias(L.IS_DELETED),
+            pl.lit(stamp).alias(L.UPDATED_AT),
+        )
+        .select(L.PRODUCTS_SCHEMA.names())
+    )
+    write_parquet(
+        changed, lake_path(lake, "curated", "products", "changes", partition_name(day), "part-00000.parquet")
+    )
+    merged = current.filter(~pl.col(L.PRODUCT_ID).is_in(changed.get_column(L.PRODUCT_ID).implode()))
+    merged = pl.concat([merged, changed.drop(L.IS_DELETED)]).sort(L.PRODUCT_ID)
+    write_parquet(merged, lake_path(lake, "curated", "products", "current", "part-00000.parquet"))
+    old = pl.read_parquet(lake_path(lake, "enriched", "product_embeddings", "part-00000.parquet"))
+    fresh = embeddings_for(changed, dimension, "bench-2").with_columns(
+        pl.lit("bench-1").alias("model_version")
+    )
+    embeddings = pl.concat(
+        [old.filter(~pl.col(L.PRODUCT_ID).is_in(fresh.get_column(L.PRODUCT_ID).implode())), fresh]
+    )
+    write_parquet(
+        embeddings.sort(L.PRODUCT_ID), lake_path(lake, "enriched", "product_embeddings", "part-00000.parquet")
+    )
+    live = merged.with_columns(pl.lit(False).alias(L.IS_DELETED))
+    write_parquet(
+        G.catalog_attribute_rows(live),
+        lake_path(lake, "enriched", "product_attributes", "part-00000.parquet"),
+    )
+    return day
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=6, help="about 1.7 events per user and day")
+    parser.add_argument("--dimension", type=int, default=32, help="stand-in embedding width")
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument(
+        "--naive-sample", type=int, default=1500, help="rows per kind for the naive comparison"
+    )
+    parser.add_argument("--change-share", type=float, default=0.01)
+    parser.add_argument(
+        "--home", default=".local/bench-kg", help="Neo4j home (managed server, database wiped)"
+    )
+    parser.add_argument("--bolt-port", type=int, default=29687)
+    parser.add_argument("--http-port", type=int, default=29474)
+    args = parser.parse_args()
+
+    settings = load_settings(
+        home=args.home,
+        neo4j={"uri": "", "bolt_port": args.bolt_port, "http_port": args.http_port, "managed": True},
+    )
+    start_neo4j(settings)
+    workdir = Path(tempfile.mkdtemp(prefix="shopgraph-kg-bench-"))
+    lake = str(workdir / "lake")
+    try:
+        started = time.perf_counter()
+        summary = generate_shop(
+            lake,
+            products=args.products,
+            users=args.users,
+            days=args.days,
+            start_date=date(2026, 1, 1),
+            seed=42,
+        )
+        curate(lake)
+        current = enrich(lake, args.dimension)
+        prepare_s = time.perf_counter() - started
+        print(f"generated and curated {summary.rows} in {prepare_s:.0f}s", flush=True)
+        options = LoadOptions(batch_size=args.batch_size, top_k=args.top_k)
+        with neo4j_driver(settings) as driver:
+            comparison = naive_vs_ours(driver, lake, args.naive_sample, args.batch_size)
+            print(f"naive vs ours on the same sample: {json.dumps(comparison)}", flush=True)
+            apply_schema(driver, DB, args.dimension)
+            full = load_days(driver, DB, lake, curated_days(lake), options, force=True)
+            nodes_per_s, rels_per_s, nodes, rels = rates(full)
+            for row in full.table_rows():
+                print(json.dumps(row), flush=True)
+            print(f"full load: {nodes} nodes, {rels} relationships in {full.seconds:.1f}s", flush=True)
+            day = change_one_percent(lake, current, args.change_share, args.dimension)
+            incremental = load_days(driver, DB, lake, curated_days(lake), options)
+            for row in incremental.table_rows():
+                print("incremental", json.dumps(row), flush=True)
+            print(f"incremental {day}: {incremental.days} in {incremental.seconds:.1f}s", flush=True)
+            wipe(driver)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result = {
+        "nodes_per_s": round(nodes_per_s),
+        "rels_per_s": round(rels_per_s),
+        "speedup_vs_naive": round(comparison["ours_rows_per_s"] / comparison["naive_rows_per_s"], 1),
+        "incremental_share": round(incremental.seconds / full.seconds, 4),
+        "full_load_s": round(full.seconds, 1),
+        "incremental_load_s": round(incremental.seconds, 1),
+        "nodes": nodes,
+        "relationships": rels,
+        "events": summary.rows[L.EVENTS],
+        "products": args.products,
+        "naive_sample_rows": comparison["sample_rows"],
+        "batch_size": args.batch_size,
+    }
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Graph export: stream interactions, item edges and external triples from Neo4j into a digested snapshot."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from neo4j import Driver, ManagedTransaction
+
+from shopgraph.adapters.lake import filesystem, lake_path, parquet_bytes, read_bytes, write_bytes, write_text
+from shopgraph.domain import graph_rows as G
+
+EXPORTS = "exports/graph"
+MANIFEST = "manifest.json"
+TIMESTAMP = pl.Datetime("us", "UTC")
+INTERACTION_TYPES = sorted(set(G.INTERACTION_TYPES.values()))
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """One exported table: its Cypher (parameters only), column schema and sort key."""
+
+    name: str
+    query: str
+    schema: dict[str, pl.DataType]
+    sort: tuple[str, ...]
+
+
+EXPORT_TABLES: tuple[ExportTable, ...] = (
+    ExportTable(
+        "interactions",
+        "MATCH (u:User)-[r]->(p:Product) WHERE type(r) IN $types "
+        "RETURN u.user_id, p.product_id, type(r), r.count, "
+        # Epoch microseconds: the driver unpacks integers far faster than DateTime values.
+        "r.first_at.epochSeconds * 1000000 + r.first_at.microsecond, "
+        "r.last_at.epochSeconds * 1000000 + r.last_at.microsecond, r.rating",
+        {
+            "user_id": pl.String(),
+            "product_id": pl.String(),
+            "interaction": pl.String(),
+            "count": pl.Int64(),
+            "first_at": TIMESTAMP,
+            "last_at": TIMESTAMP,
+            "rating": pl.Int64(),
+        },
+        ("user_id", "product_id", "interaction"),
+    ),
+    ExportTable(
+        "products",
+        "MATCH (p:Product) RETURN p.product_id, p.active, p.category_path, p.price",
+        {
+            "product_id": pl.String(),
+            "active": pl.Boolean(),
+            "category_path": pl.String(),
+            "price": pl.Float64(),
+        },
+        ("product_id",),
+    ),
+    ExportTable(
+        "item_brands",
+        "MATCH (p:Product)-[:HAS_BRAND]->(b:Brand) RETURN p.product_id, b.name",
+        {"product_id": pl.String(), "brand": pl.String()},
+        ("product_id", "brand"),
+    ),
+    ExportTable(
+        "item_categories",
+        "MATCH (p:Product)-[:IN_CATEGORY]->(c:Category) RETURN p.product_id, c.path",
+        {"product_id": pl.String(), "category_path": pl.String()},
+        ("product_id", "category_path"),
+    ),
+    ExportTable(
+        "category_parents",
+        "MATCH (c:Category)-[:SUBCATEGORY_OF]->(parent:Category) RETURN c.path, parent.path",
+        {"category_path": pl.String(), "parent_path": pl.String()},
+        ("category_path",),
+    ),
+    ExportTable(
+        "item_attributes",
+        "MATCH (p:Product)-[r:HAS_ATTRIBUTE]->(a:Attribute) "
+        "RETURN p.product_id, a.type, a.value, r.source, r.confidence",
+        {
+            "product_id": pl.String(),
+            "type": pl.String(),
+            "value": pl.String(),
+            "source": pl.String(),
+            "confidence": pl.Float64(),
+        },
+        ("product_id", "type", "value"),
+    ),
+    ExportTable(
+        "item_entities",
+        "MATCH (p:Product)-[:LINKED_TO]->(e:Entity) RETURN p.product_id, e.entity_id",
+        {"product_id": pl.String(), "entity_id": pl.String()},
+        ("product_id", "entity_id"),
+    ),
+    ExportTable(
+        "kg_triples",
+        "MATCH (h:Entity)-[r:RELATED]->(t:Entity) RETURN h.entity_id, r.relation, t.entity_id",
+        {"head_id": pl.String(), "relation": pl.String(), "tail_id": pl.String()},
+        ("head_id", "relation", "tail_id"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where a snapshot is, its content digest, and rows per table."""
+
+    path: str
+    digest: str
+    rows: dict[str, int]
+    reused: bool
+
+
+def stream_table(driver: Driver, database: str, table: ExportTable, fetch_size: int) -> pl.DataFrame:
+    """Run one export query in a read transaction, fetching fetch_size records at a time, sorted by key."""
+    names = list(table.schema)
+    wire = {
+        name: pl.Int64() if isinstance(dtype, pl.Datetime) else dtype for name, dtype in table.schema.items()
+    }
+
+    def read(tx: ManagedTransaction) -> list[pl.DataFrame]:
+        result = tx.run(table.query, {"types": INTERACTION_TYPES})
+        chunks: list[pl.DataFrame] = []
+        buffer: list[list[Any]] = []
+        for record in result:
+            buffer.append(record.values())
+            if len(buffer) >= fetch_size:
+                chunks.append(_frame(buffer, names, wire))
+                buffer = []
+        chunks.append(_frame(buffer, names, wire))
+        return chunks
+
+    with driver.session(database=database, fetch_size=fetch_size) as session:
+        chunks = session.execute_read(read)
+    times = [name for name, dtype in table.schema.items() if isinstance(dtype, pl.Datetime)]
+    frame = pl.concat(chunks).with_columns(
+        pl.from_epoch(name, "us").dt.replace_time_zone("UTC") for name in times
+    )
+    return frame.sort(list(table.sort))
+
+
+def _frame(rows: list[list[Any]], names: list[str], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def snapshot_digest(files: dict[str, bytes]) -> str:
+    """sha256 over the table names and Parquet bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def export_graph(
+    driver: Driver,
+    database: str,
+    lake: str,
+    fetch_size: int = 10_000,
+    on_table: Callable[[str, int], None] | None = None,
+) -> ExportResult:
+    """Write every export table under exports/graph/<digest>/ with a manifest.json written last.
+
+    A snapshot with the same digest that already has its manifest is reused as it is.
+    """
+    files: dict[str, bytes] = {}
+    rows: dict[str, int] = {}
+    for table in EXPORT_TABLES:
+        frame = stream_table(driver, database, table, fetch_size)
+        files[f"{table.name}.parquet"] = parquet_bytes(frame)
+        rows[table.name] = frame.height
+        if on_table:
+            on_table(table.name, frame.height)
+    digest = snapshot_digest(files)
+    folder = lake_path(lake, EXPORTS, digest[:16])
+    manifest = lake_path(folder, MANIFEST)
+    fs, target = filesystem(manifest)
+    if fs.exists(target) and json.loads(read_bytes(manifest)).get("digest") == digest:
+        return ExportResult(folder, digest, rows, reused=True)
+    for name, data in files.items():
+        write_bytes(lake_path(folder, name), data)
+    write_text(manifest, json.dumps({"digest": digest, "rows": rows, "files": sorted(files)}, indent=2))
+    return ExportResult(folder, digest, rows, reused=False)

@@ -1,0 +1,108 @@
+"""`shopgraph graph schema|load|export`: the knowledge graph in Neo4j from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from shopgraph.commands.common import cli_settings, console, out, parse_date
+from shopgraph.domain.dates import partition_dates
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `graph` command group."""
+    graph_app = typer.Typer(
+        help="The knowledge graph in Neo4j: schema, incremental load, export.", no_args_is_help=True
+    )
+    app.add_typer(graph_app, name="graph")
+
+    @graph_app.command("schema")
+    def schema() -> None:
+        """Create constraints, indexes, the vector and fulltext indexes; record the schema version."""
+        from shopgraph.adapters.graph_loader import embedding_dimension
+        from shopgraph.adapters.graph_schema import apply_schema
+        from shopgraph.adapters.graph_store import neo4j_driver
+
+        settings = cli_settings()
+        dimension = embedding_dimension(settings.lake_root) or settings.graph.embedding_dimension
+        with neo4j_driver(settings) as driver:
+            report = apply_schema(driver, settings.neo4j.database, dimension)
+        out.print(
+            f"schema version {report.version}: {report.constraints} constraints, {report.indexes} indexes "
+            f"(vector index: {report.dimension} dimensions, cosine)"
+        )
+
+    @graph_app.command("load")
+    def load(
+        day: Annotated[str | None, typer.Option("--date", help="Load one day YYYY-MM-DD.")] = None,
+        start: Annotated[str | None, typer.Option("--start", help="First day of a range.")] = None,
+        end: Annotated[str | None, typer.Option("--end", help="Last day of a range.")] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Reload days whose files did not change.")
+        ] = False,
+        full_similarity: Annotated[
+            bool, typer.Option("--full-similarity", help="Recompute SIMILAR_TO for every product.")
+        ] = False,
+    ) -> None:
+        """Load curated days into Neo4j (every changed day when no date is given)."""
+        from shopgraph.adapters.graph_loader import LoadOptions, curated_days, load_days
+        from shopgraph.adapters.graph_store import neo4j_driver
+
+        settings = cli_settings()
+        if day is None and start is None and end is None:
+            days = curated_days(settings.lake_root)
+        else:
+            try:
+                days = partition_dates(
+                    parse_date(day, "--date") if day else None,
+                    parse_date(start, "--start") if start else None,
+                    parse_date(end, "--end") if end else None,
+                )
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc)) from exc
+        options = LoadOptions(
+            batch_size=settings.graph.batch_size,
+            top_k=settings.graph.similar_top_k,
+            block_size=settings.graph.similarity_block_size,
+            full_similarity=full_similarity,
+        )
+        with neo4j_driver(settings) as driver:
+            report = load_days(
+                driver, settings.neo4j.database, settings.lake_root, days, options, force=force
+            )
+        table = Table("label / type", "rows in", "written", "created", "updated", "deleted", "rows/s")
+        for row in report.table_rows():
+            table.add_row(
+                row["name"],
+                *(
+                    str(row[key])
+                    for key in ("rows_in", "written", "created", "updated", "deleted", "rows_per_s")
+                ),
+            )
+        out.print(table)
+        if report.skipped:
+            console.print(f"unchanged, skipped: {', '.join(report.skipped)}")
+        out.print(
+            f"loaded {len(report.days)} day(s): {report.total('nodes')} nodes, "
+            f"{report.total('relationships')} relationships in {report.seconds:.1f}s",
+            soft_wrap=True,
+        )
+
+    @graph_app.command("export")
+    def export() -> None:
+        """Stream interactions, item edges and external triples into exports/graph/<digest>/."""
+        from shopgraph.adapters.graph_export import export_graph
+        from shopgraph.adapters.graph_store import neo4j_driver
+
+        settings = cli_settings()
+        with neo4j_driver(settings) as driver:
+            result = export_graph(
+                driver, settings.neo4j.database, settings.lake_root, settings.graph.export_fetch_size
+            )
+        rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
+        out.print(
+            f"{result.path} (digest {result.digest[:16]}{', unchanged' if result.reused else ''}): {rows}",
+            soft_wrap=True,
+        )

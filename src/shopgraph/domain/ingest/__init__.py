@@ -1,0 +1,1 @@
+"""Ingestion rules as pure polars functions: casting, text normalisation, checks, dedup, current state."""

@@ -1,0 +1,87 @@
+"""Tasks of the graph flow: schema, incremental load, load report artifact, export snapshot."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+
+from shopgraph.adapters.graph_export import export_graph
+from shopgraph.adapters.graph_loader import LoadOptions, curated_days, embedding_dimension, load_days
+from shopgraph.adapters.graph_schema import apply_schema
+from shopgraph.adapters.graph_store import neo4j_driver
+from shopgraph.settings import load_settings
+
+IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+
+
+@task(name="apply-graph-schema", **IO_RETRIES)
+def apply_graph_schema() -> dict[str, int]:
+    """Constraints, indexes and the vector index sized from the enriched embeddings (or settings)."""
+    settings = load_settings()
+    dimension = embedding_dimension(settings.lake_root) or settings.graph.embedding_dimension
+    with neo4j_driver(settings) as driver:
+        report = apply_schema(driver, settings.neo4j.database, dimension)
+    return {"version": report.version, "dimension": report.dimension}
+
+
+@task(name="load-graph-days", **IO_RETRIES)
+def load_graph_days(days: list[str], force: bool = False, full_similarity: bool = False) -> dict[str, Any]:
+    """Load the given days (all curated days when empty) that changed since their manifest."""
+    settings = load_settings()
+    lake = settings.lake_root
+    wanted = [date.fromisoformat(day) for day in days] or curated_days(lake)
+    options = LoadOptions(
+        batch_size=settings.graph.batch_size,
+        top_k=settings.graph.similar_top_k,
+        block_size=settings.graph.similarity_block_size,
+        full_similarity=full_similarity,
+    )
+    with neo4j_driver(settings) as driver:
+        report = load_days(driver, settings.neo4j.database, lake, wanted, options, force=force)
+    return {
+        **report.to_json(),
+        "table": report.table_rows(),
+        "nodes": report.total("nodes"),
+        "relationships": report.total("relationships"),
+    }
+
+
+@task(name="publish-load-report")
+def publish_load_report(report: dict[str, Any]) -> str:
+    """A Prefect table artifact: rows in vs nodes and relationships created or updated, per label and type."""
+    seconds = float(report["seconds"]) or 1e-9
+    rows = [
+        *report["table"],
+        {
+            "name": "TOTAL",
+            "rows_in": sum(row["rows_in"] for row in report["table"]),
+            "written": report["nodes"] + report["relationships"],
+            "created": sum(row["created"] for row in report["table"]),
+            "updated": sum(row["updated"] for row in report["table"]),
+            "deleted": sum(row["deleted"] for row in report["table"]),
+            "properties_set": sum(row["properties_set"] for row in report["table"]),
+            "seconds": report["seconds"],
+            "rows_per_s": round((report["nodes"] + report["relationships"]) / seconds),
+        },
+    ]
+    description = (
+        f"Graph load of {', '.join(report['days']) or 'no days'} (skipped unchanged: "
+        f"{', '.join(report['skipped']) or 'none'}): {report['nodes']} nodes and {report['relationships']} "
+        f"relationships written in {report['seconds']:.1f}s"
+    )
+    artifact_id = create_table_artifact(key="graph-load-report", table=rows, description=description)
+    return str(artifact_id)
+
+
+@task(name="export-graph-snapshot", **IO_RETRIES)
+def export_graph_snapshot() -> dict[str, Any]:
+    """Stream the training tables out of Neo4j into exports/graph/<digest>/."""
+    settings = load_settings()
+    with neo4j_driver(settings) as driver:
+        result = export_graph(
+            driver, settings.neo4j.database, settings.lake_root, settings.graph.export_fetch_size
+        )
+    return {"path": result.path, "digest": result.digest, "rows": result.rows, "reused": result.reused}

@@ -1,0 +1,72 @@
+"""Fault test: Neo4j stops in the middle of a graph load; after a restart a rerun equals a clean load."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from graph_inputs import DIMENSION, graph_snapshot, small_shop, wipe_graph
+from neo4j import GraphDatabase
+
+from shopgraph.adapters.graph_loader import LoadOptions, load_days, read_manifest
+from shopgraph.adapters.graph_schema import apply_schema
+from shopgraph.adapters.graph_store import neo4j_auth, neo4j_driver
+from shopgraph.services.neo4j_server import start_neo4j, stop_neo4j
+from shopgraph.settings import Settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DB = "neo4j"
+OPTIONS = LoadOptions(batch_size=5, top_k=5)
+
+
+def test_stop_mid_load_restart_and_rerun_equals_a_clean_load(
+    neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    if not neo4j_settings.neo4j.managed:
+        pytest.skip("needs the Neo4j that the tests manage (it is stopped and started)")
+    clean_lake = str(tmp_path / "clean" / "lake")
+    days = small_shop(clean_lake, products=200, users=60, days=3)
+    crash_lake = str(tmp_path / "crash" / "lake")
+    shutil.copytree(clean_lake, crash_lake)
+    with neo4j_driver(neo4j_settings) as driver:
+        wipe_graph(driver)
+        apply_schema(driver, DB, DIMENSION)
+        load_days(driver, DB, clean_lake, days, OPTIONS)
+        clean = graph_snapshot(driver)
+        wipe_graph(driver)
+
+    # Retries give up after a second, so the load fails soon after the server goes.
+    crashing = GraphDatabase.driver(
+        neo4j_settings.neo4j.uri, auth=neo4j_auth(neo4j_settings), max_transaction_retry_time=1.0
+    )
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            load_days(crashing, DB, crash_lake, days, OPTIONS)
+        except BaseException as exc:  # noqa: BLE001 - the failure is what this test wants
+            failure.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 300
+    while read_manifest(crash_lake, days[0]) is None and worker.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        stop_neo4j(neo4j_settings)
+        worker.join(timeout=300)
+    finally:
+        crashing.close()
+        start_neo4j(neo4j_settings)
+    assert failure, "the load finished before Neo4j stopped; the test needs a longer load"
+    assert read_manifest(crash_lake, days[-1]) is None
+
+    with neo4j_driver(neo4j_settings) as driver:
+        report = load_days(driver, DB, crash_lake, days, OPTIONS)
+        assert days[0].isoformat() in report.skipped
+        assert graph_snapshot(driver) == clean
+        wipe_graph(driver)
