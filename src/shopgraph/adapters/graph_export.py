@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, NotificationDisabledClassification
 
 from shopgraph.adapters.lake import filesystem, lake_path, parquet_bytes, read_bytes, write_bytes, write_text
 from shopgraph.domain import graph_rows as G
@@ -135,7 +135,12 @@ def stream_table(driver: Driver, database: str, table: ExportTable, fetch_size: 
         chunks.append(_frame(buffer, names, wire))
         return chunks
 
-    with driver.session(database=database, fetch_size=fetch_size) as session:
+    # An export of a graph without imported triples reads relationship types that do not exist yet: expected.
+    with driver.session(
+        database=database,
+        fetch_size=fetch_size,
+        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
+    ) as session:
         chunks = session.execute_read(read)
     times = [name for name, dtype in table.schema.items() if isinstance(dtype, pl.Datetime)]
     frame = pl.concat(chunks).with_columns(
