@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
@@ -173,7 +174,8 @@ def main() -> None:
     try:
         app()
     except (ShopgraphError, FileNotFoundError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        # One unwrapped line: logs and grep see the whole message whatever the terminal width.
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(1)
 
 

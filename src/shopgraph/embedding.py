@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -14,7 +13,7 @@ import polars as pl
 import torch
 
 from shopgraph.adapters.encoder import Encoder, EncoderSpec, load_encoder, model_version
-from shopgraph.adapters.lake import lake_path, partition_files, read_bytes, remove_tree, write_parquet
+from shopgraph.adapters.lake import lake_path, partition_files, read_parts, remove_tree, write_parquet
 from shopgraph.domain.embedding_plan import (
     EMBEDDING,
     MODEL_VERSION,
@@ -27,11 +26,10 @@ from shopgraph.domain.pooling import pool_sentences
 from shopgraph.domain.product_text import CONTENT_HASH, PRODUCT_TEXT, compose_product_text
 from shopgraph.errors import ShopgraphError
 from shopgraph.schemas import landing as L
+from shopgraph.schemas.lake_layout import CURRENT_PRODUCTS, PRODUCT_EMBEDDINGS
 
 log = logging.getLogger(__name__)
 
-CURRENT_PRODUCTS = ("curated", L.PRODUCTS, "current")
-PRODUCT_EMBEDDINGS = ("enriched", "product_embeddings")
 # Texts tokenised at a time: bounds memory on large catalogs while keeping length sorting nearly global
 # (texts are pre-sorted by character length across the whole input).
 TOKENIZE_CHUNK = 16_384
@@ -286,17 +284,10 @@ class EmbeddingReport:
         }
 
 
-def _read_folder(folder: str) -> tuple[pl.DataFrame | None, list[str]]:
-    files = partition_files(folder)
-    if not files:
-        return None, files
-    return pl.concat([pl.read_parquet(io.BytesIO(read_bytes(path))) for path in files], how="vertical"), files
-
-
 def read_current_products(lake: str) -> pl.DataFrame:
     """The curated live products (curated/products/current/part-*.parquet); one product_id per row."""
     folder = lake_path(lake, *CURRENT_PRODUCTS)
-    products, _ = _read_folder(folder)
+    products = read_parts(partition_files(folder))
     if products is None:
         raise EmbeddingError(f"{folder}: no curated products (part-*.parquet); run `shopgraph ingest` first")
     duplicated = products.filter(pl.col(L.PRODUCT_ID).is_duplicated())
@@ -311,7 +302,8 @@ def read_current_products(lake: str) -> pl.DataFrame:
 def read_product_embeddings(lake: str) -> pl.DataFrame | None:
     """The stored vectors (enriched/product_embeddings/part-*.parquet); None before the first run."""
     folder = lake_path(lake, *PRODUCT_EMBEDDINGS)
-    stored, files = _read_folder(folder)
+    files = partition_files(folder)
+    stored = read_parts(files)
     if stored is not None:
         check_stored_embeddings(stored, ", ".join(files))
     return stored

@@ -16,9 +16,14 @@ from shopgraph.adapters.lake import lake_path, landing_files, read_parquet, writ
 from shopgraph.domain.ner.merge import ATTRIBUTE_SCHEMA
 from shopgraph.generate import generate_shop
 from shopgraph.ner.extract import PRODUCT_ENTITIES_SCHEMA, QUERY_ENTITIES_SCHEMA
-from shopgraph.ner.io import CURATED_PRODUCTS, PRODUCT_ATTRIBUTES, PRODUCT_ENTITIES, QUERY_ENTITIES
 from shopgraph.ner.stage import extract_from_lake, train_from_lake
 from shopgraph.ner.train import TrainConfig
+from shopgraph.schemas.lake_layout import (
+    CURRENT_PRODUCTS,
+    PRODUCT_ATTRIBUTES,
+    PRODUCT_ENTITIES,
+    QUERY_ENTITIES,
+)
 from shopgraph.settings import load_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -33,7 +38,7 @@ def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     generate_shop(root, products=60, users=10, days=1, start_date=date(2026, 1, 1), seed=11)
     landing = pl.concat([read_parquet(f) for f in landing_files(root, "products")])
     curated = landing.filter(~pl.col("is_deleted")).drop("is_deleted")
-    write_parquet(curated, lake_path(root, *CURATED_PRODUCTS, "part-00000.parquet"))
+    write_parquet(curated, lake_path(root, *CURRENT_PRODUCTS, "part-00000.parquet"))
     monkeypatch.setenv("SHOPGRAPH_LAKE__ROOT", root)
     monkeypatch.setenv("SHOPGRAPH_NER__VAL_SHARE", "0.25")
     monkeypatch.setenv("SHOPGRAPH_NER__MAX_LENGTH", "64")

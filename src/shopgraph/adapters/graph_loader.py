@@ -21,6 +21,7 @@ from shopgraph.adapters.lake import (
     partition_files,
     read_bytes,
     read_parquet_schema,
+    read_parts,
     relative_path,
     write_text,
 )
@@ -28,14 +29,15 @@ from shopgraph.domain import graph_rows as G
 from shopgraph.domain.dates import partition_name
 from shopgraph.domain.similarity import refresh_targets, similar_product_rows
 from shopgraph.schemas import landing as L
+from shopgraph.schemas.lake_layout import (
+    CHANGES,
+    CURATED,
+    CURRENT_PRODUCTS,
+    PRODUCT_ATTRIBUTES,
+    PRODUCT_EMBEDDINGS,
+)
 
-CURATED = "curated"
-ENRICHED = "enriched"
 MANIFESTS = "manifests/graph"
-CHANGES = "changes"
-CURRENT = "current"
-PRODUCT_EMBEDDINGS = "product_embeddings"
-PRODUCT_ATTRIBUTES = "product_attributes"
 # Partitioned curated inputs of one day: (name, path under curated/ without the dt folder).
 DAY_TABLES: tuple[tuple[str, str], ...] = (
     (L.PRODUCTS, f"{L.PRODUCTS}/{CHANGES}"),
@@ -366,9 +368,8 @@ def _read_files(lake: str, files: list[str], digests: dict[str, str]) -> pl.Data
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def _snapshot(lake: str, folder: str) -> pl.DataFrame | None:
-    files = partition_files(lake_path(lake, folder))
-    return _read_files(lake, files, {}) if files else None
+def _snapshot(lake: str, folder: tuple[str, ...]) -> pl.DataFrame | None:
+    return read_parts(partition_files(lake_path(lake, *folder)))
 
 
 def read_day_inputs(lake: str, day: date) -> DayInputs:
@@ -378,7 +379,7 @@ def read_day_inputs(lake: str, day: date) -> DayInputs:
         name: _read_files(lake, partition_files(day_partition(lake, path, day)), digests)
         for name, path in DAY_TABLES
     }
-    current = _snapshot(lake, f"{CURATED}/{L.PRODUCTS}/{CURRENT}")
+    current = _snapshot(lake, CURRENT_PRODUCTS)
     return DayInputs(
         day=day,
         products=frames[L.PRODUCTS],
@@ -386,8 +387,8 @@ def read_day_inputs(lake: str, day: date) -> DayInputs:
         events=frames[L.EVENTS],
         triples=frames[L.KG_TRIPLES],
         links=frames[L.ENTITY_LINKS],
-        attributes=_snapshot(lake, f"{ENRICHED}/{PRODUCT_ATTRIBUTES}"),
-        embeddings=_snapshot(lake, f"{ENRICHED}/{PRODUCT_EMBEDDINGS}"),
+        attributes=_snapshot(lake, PRODUCT_ATTRIBUTES),
+        embeddings=_snapshot(lake, PRODUCT_EMBEDDINGS),
         live_product_ids=current.get_column(L.PRODUCT_ID) if current is not None else None,
         digests=digests,
     )
@@ -414,7 +415,7 @@ def curated_days(lake: str) -> list[date]:
 
 def embedding_dimension(lake: str) -> int | None:
     """The width of the enriched product embeddings (from a Parquet footer), None before enrichment."""
-    files = partition_files(lake_path(lake, ENRICHED, PRODUCT_EMBEDDINGS))
+    files = partition_files(lake_path(lake, *PRODUCT_EMBEDDINGS))
     if not files:
         return None
     field_type = pl.Schema(read_parquet_schema(files[0])).get("embedding")

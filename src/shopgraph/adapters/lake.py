@@ -112,6 +112,13 @@ def read_parquet(path: str) -> pl.DataFrame:
     return pl.read_parquet(io.BytesIO(read_bytes(path)))
 
 
+def read_parts(files: list[str]) -> pl.DataFrame | None:
+    """The part files concatenated in the given order (columns matched by name); None when there are none."""
+    if not files:
+        return None
+    return pl.concat([read_parquet(path) for path in files], how="vertical_relaxed")
+
+
 def read_parquet_schema(path: str) -> pa.Schema:
     """The Arrow schema in a Parquet file's footer, without reading its data."""
     fs, target = filesystem(path)

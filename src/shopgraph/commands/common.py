@@ -31,6 +31,20 @@ def parse_date(text: str, option: str) -> date:
         raise typer.BadParameter(f"{option} must be YYYY-MM-DD, got {text!r}") from exc
 
 
+def date_options(day: str | None, start: str | None, end: str | None) -> list[date]:
+    """The days named by --date, or by --start and --end; a bad combination is a usage error."""
+    from shopgraph.domain.dates import partition_dates
+
+    try:
+        return partition_dates(
+            parse_date(day, "--date") if day else None,
+            parse_date(start, "--start") if start else None,
+            parse_date(end, "--end") if end else None,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
 def progress_bar() -> Progress:
     """A progress display on stderr: description, bar, done/total, elapsed."""
     return Progress(

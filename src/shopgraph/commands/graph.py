@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shopgraph.commands.common import cli_settings, console, out, parse_date
-from shopgraph.domain.dates import partition_dates
+from shopgraph.commands.common import cli_settings, console, date_options, out
 
 
 def register(app: typer.Typer) -> None:
@@ -54,14 +53,7 @@ def register(app: typer.Typer) -> None:
         if day is None and start is None and end is None:
             days = curated_days(settings.lake_root)
         else:
-            try:
-                days = partition_dates(
-                    parse_date(day, "--date") if day else None,
-                    parse_date(start, "--start") if start else None,
-                    parse_date(end, "--end") if end else None,
-                )
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc)) from exc
+            days = date_options(day, start, end)
         options = LoadOptions(
             batch_size=settings.graph.batch_size,
             top_k=settings.graph.similar_top_k,

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shopgraph.commands.common import cli_settings, console, out, parse_date
-from shopgraph.domain.dates import partition_dates
+from shopgraph.commands.common import cli_settings, console, date_options, out
 
 
 def register(app: typer.Typer) -> None:
@@ -38,14 +37,7 @@ def register(app: typer.Typer) -> None:
             summary_rows,
         )
 
-        try:
-            days = partition_dates(
-                parse_date(day, "--date") if day else None,
-                parse_date(start, "--start") if start else None,
-                parse_date(end, "--end") if end else None,
-            )
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from exc
+        days = date_options(day, start, end)
         reference = datetime.fromisoformat(now) if now else datetime.now(UTC)
         if reference.tzinfo is None:
             reference = reference.replace(tzinfo=UTC)

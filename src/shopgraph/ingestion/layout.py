@@ -7,12 +7,9 @@ from datetime import date
 from shopgraph.adapters.lake import lake_path
 from shopgraph.domain.dates import partition_name
 from shopgraph.schemas import landing as L
+from shopgraph.schemas.lake_layout import CHANGES, CURATED, CURRENT, QUARANTINE
 
-CURATED = "curated"
-QUARANTINE = "quarantine"
 MANIFESTS = "manifests/ingest"
-CHANGES = "changes"
-CURRENT = "current"
 CORRUPT_FILES = "files"
 CORRUPT_SUFFIX = ".corrupt"
 

@@ -12,17 +12,14 @@ from shopgraph.adapters.lake import (
     lake_path,
     part_name,
     partition_files,
-    read_parquet,
+    read_parts,
     remove_tree,
     write_parquet,
 )
 from shopgraph.errors import ShopgraphError
+from shopgraph.schemas.lake_layout import CURRENT_PRODUCTS
 from shopgraph.settings import REPO_ROOT
 
-CURATED_PRODUCTS = ("curated", "products", "current")
-PRODUCT_ENTITIES = ("enriched", "product_entities")
-QUERY_ENTITIES = ("enriched", "query_entities")
-PRODUCT_ATTRIBUTES = ("enriched", "product_attributes")
 PART_ROWS = 500_000
 
 
@@ -51,16 +48,16 @@ def read_synonyms(path: str) -> dict[str, dict[str, list[str]]]:
 
 def curated_product_files(lake_root: str) -> list[str]:
     """The part files of the current curated products, in part order."""
-    return partition_files(lake_path(lake_root, *CURATED_PRODUCTS))
+    return partition_files(lake_path(lake_root, *CURRENT_PRODUCTS))
 
 
 def read_curated_products(lake_root: str) -> pl.DataFrame:
     """All current curated products; a clear error when ingestion has not written them yet."""
-    files = curated_product_files(lake_root)
-    if not files:
-        folder = lake_path(lake_root, *CURATED_PRODUCTS)
+    products = read_parts(curated_product_files(lake_root))
+    if products is None:
+        folder = lake_path(lake_root, *CURRENT_PRODUCTS)
         raise NerInputError(f"no curated products in {folder}: run the ingest flow first")
-    return pl.concat([read_parquet(f) for f in files], how="vertical_relaxed")
+    return products
 
 
 def write_table(lake_root: str, parts: tuple[str, ...], frame: pl.DataFrame) -> list[str]:

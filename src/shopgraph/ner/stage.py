@@ -10,16 +10,10 @@ import polars as pl
 from shopgraph.adapters.lake import landing_files, read_parquet
 from shopgraph.domain.ner.merge import canonical_lookup, catalog_attributes, merge_attributes
 from shopgraph.ner.extract import default_model_uri, known_values, load_ner, product_entities, query_entities
-from shopgraph.ner.io import (
-    PRODUCT_ATTRIBUTES,
-    PRODUCT_ENTITIES,
-    QUERY_ENTITIES,
-    read_curated_products,
-    read_synonyms,
-    write_table,
-)
+from shopgraph.ner.io import read_curated_products, read_synonyms, write_table
 from shopgraph.ner.train import Report, TrainConfig, TrainResult, train_ner
 from shopgraph.schemas import landing as L
+from shopgraph.schemas.lake_layout import PRODUCT_ATTRIBUTES, PRODUCT_ENTITIES, QUERY_ENTITIES
 from shopgraph.settings import Settings
 
 Progress = Callable[[str, int, int], None]

@@ -1,0 +1,18 @@
+"""Where each stage writes in the lake: the zone and folder names every later stage reads by."""
+
+from __future__ import annotations
+
+from shopgraph.schemas import landing as L
+
+CURATED = "curated"
+QUARANTINE = "quarantine"
+ENRICHED = "enriched"
+CHANGES = "changes"
+CURRENT = "current"
+
+# Folder parts under the lake root, for lake_path(root, *parts).
+CURRENT_PRODUCTS = (CURATED, L.PRODUCTS, CURRENT)
+PRODUCT_EMBEDDINGS = (ENRICHED, "product_embeddings")
+PRODUCT_ENTITIES = (ENRICHED, "product_entities")
+QUERY_ENTITIES = (ENRICHED, "query_entities")
+PRODUCT_ATTRIBUTES = (ENRICHED, "product_attributes")
