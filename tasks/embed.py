@@ -1,4 +1,4 @@
-"""Enrich-flow task that keeps product embeddings current: embed new and changed texts, reuse the rest."""
+"""Enrich-flow tasks that keep product and query embeddings current: embed new and changed texts only."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from shopgraph.adapters.encoder import EncoderSpec
-from shopgraph.embedding import EmbeddingReport, update_product_embeddings
+from shopgraph.embedding import EmbeddingReport, update_product_embeddings, update_query_embeddings
 from shopgraph.settings import load_settings
+from tasks.retry import io_retries
 
 # Retries cover lake IO; a device out-of-memory is handled inside by halving the batch size.
-EMBED_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": [5, 30]}
+EMBED_RETRIES: dict[str, Any] = io_retries(2, 5.0)
 
 
 def embedding_markdown(report: EmbeddingReport) -> str:
@@ -20,7 +21,7 @@ def embedding_markdown(report: EmbeddingReport) -> str:
     stats = report.stats
     rows = [
         ("model version", f"`{report.model_version}`"),
-        ("live products", report.products),
+        (f"live {report.kind}", report.products),
         ("embedded (new + changed)", f"{report.embedded} ({report.new} + {report.changed})"),
         ("reused", report.reused),
         ("dropped (tombstoned)", report.dropped),
@@ -33,7 +34,8 @@ def embedding_markdown(report: EmbeddingReport) -> str:
         ("output", f"`{report.path}`" + ("" if report.written else " (unchanged, not rewritten)")),
     ]
     lines = ["| | |", "| --- | --- |", *(f"| {name} | {value} |" for name, value in rows)]
-    return "\n".join(["# Product embeddings", "", *lines])
+    title = {"products": "Product", "queries": "Query"}.get(report.kind, report.kind)
+    return "\n".join([f"# {title} embeddings", "", *lines])
 
 
 @task(name="embed-products", **EMBED_RETRIES)
@@ -61,6 +63,34 @@ def embed_products(
     create_markdown_artifact(
         embedding_markdown(report),
         key="product-embeddings",
+        description=f"{report.embedded} embedded, {report.reused} reused, {report.dropped} dropped",
+    )
+    return report.to_json()
+
+
+@task(name="embed-queries", **EMBED_RETRIES)
+def embed_queries(
+    lake_root: str | None = None, model: str | None = None, batch_size: int | None = None
+) -> dict[str, Any]:
+    """Embed the distinct curated search queries not embedded yet (same code and model as products)."""
+    settings = load_settings()
+    embedding = settings.embedding
+    spec = EncoderSpec(
+        model=model or embedding.model, device=embedding.device, max_length=embedding.max_length
+    )
+    report = update_query_embeddings(
+        lake_root or settings.lake_root, spec, batch_size=batch_size or embedding.batch_size
+    )
+    get_run_logger().info(
+        "embedded %d, reused %d, dropped %d queries with %s",
+        report.embedded,
+        report.reused,
+        report.dropped,
+        report.model_version,
+    )
+    create_markdown_artifact(
+        embedding_markdown(report),
+        key="query-embeddings",
         description=f"{report.embedded} embedded, {report.reused} reused, {report.dropped} dropped",
     )
     return report.to_json()

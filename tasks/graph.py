@@ -13,8 +13,7 @@ from shopgraph.adapters.graph_loader import LoadOptions, curated_days, embedding
 from shopgraph.adapters.graph_schema import apply_schema
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.settings import load_settings
-
-IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+from tasks.retry import IO_RETRIES
 
 
 @task(name="apply-graph-schema", **IO_RETRIES)
@@ -49,7 +48,7 @@ def load_graph_days(days: list[str], force: bool = False, full_similarity: bool 
     }
 
 
-@task(name="publish-load-report")
+@task(name="publish-load-report", **IO_RETRIES)
 def publish_load_report(report: dict[str, Any]) -> str:
     """A Prefect table artifact: rows in vs nodes and relationships created or updated, per label and type."""
     seconds = float(report["seconds"]) or 1e-9

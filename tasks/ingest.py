@@ -13,6 +13,7 @@ from shopgraph.adapters.expectations import shared_session
 from shopgraph.errors import ShopgraphError
 from shopgraph.ingestion.pipeline import IngestOptions, ingest_partition, summary_rows
 from shopgraph.settings import load_settings
+from tasks.retry import IO_RETRIES
 
 
 def _retry_io_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -23,8 +24,7 @@ def _retry_io_only(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(
     name="ingest-partition",
-    retries=3,
-    retry_delay_seconds=[2, 5, 15],
+    **IO_RETRIES,
     retry_condition_fn=_retry_io_only,
     cache_policy=NO_CACHE,
     task_run_name="ingest-{table}-{day}",
@@ -82,7 +82,7 @@ def report_markdown(results: list[dict[str, Any]], docs_index: str | None) -> st
     return "\n".join(lines) + "\n"
 
 
-@task(name="publish-ingest-report", cache_policy=NO_CACHE)
+@task(name="publish-ingest-report", cache_policy=NO_CACHE, **IO_RETRIES)
 def publish_report(results: list[dict[str, Any]]) -> str:
     """Build the run's Data Docs and create the `ingest-report` markdown artifact; returns its markdown."""
     options = IngestOptions.from_settings(load_settings())

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from shopgraph.ner.stage import ExtractSummary, extract_from_lake, train_from_lake
 from shopgraph.ner.train import TrainConfig, TrainResult
 from shopgraph.settings import load_settings
+from tasks.retry import IO_RETRIES, io_retries
 
-IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 
-
-@task(name="train-ner-model", retries=1, retry_delay_seconds=[30])
+@task(name="train-ner-model", **io_retries(1, 30.0))
 def train_ner_model(config: TrainConfig, lake_root: str | None = None, flow_run_id: str = "") -> TrainResult:
     """Fine-tune on curated products, log the MLflow run, register a version, maybe move the champion."""
     settings = load_settings()

@@ -8,8 +8,7 @@ from prefect import task
 from shopgraph.adapters.graph_store import neo4j_driver, write_marker_node
 from shopgraph.adapters.tracking import log_run
 from shopgraph.settings import load_settings
-
-IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+from tasks.retry import IO_RETRIES
 
 
 @task(name="count-landing-rows", **IO_RETRIES)

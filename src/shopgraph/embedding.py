@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,22 +12,29 @@ import polars as pl
 import torch
 
 from shopgraph.adapters.encoder import Encoder, EncoderSpec, load_encoder, model_version
-from shopgraph.adapters.lake import lake_path, partition_files, read_parts, remove_tree, write_parquet
+from shopgraph.adapters.lake import (
+    filesystem,
+    lake_path,
+    partition_files,
+    read_parts,
+    remove_tree,
+    write_parquet,
+)
+from shopgraph.batching import BatchOutOfMemoryError, HalvingBatches
 from shopgraph.domain.embedding_plan import (
     EMBEDDING,
     MODEL_VERSION,
+    EmbeddingPlan,
     check_stored_embeddings,
-    merge_product_embeddings,
-    plan_product_embeddings,
+    merge_embeddings,
+    plan_embeddings,
     vector_series,
 )
 from shopgraph.domain.pooling import pool_sentences
-from shopgraph.domain.product_text import CONTENT_HASH, PRODUCT_TEXT, compose_product_text
+from shopgraph.domain.product_text import CONTENT_HASH, PRODUCT_TEXT, compose_product_text, hash_texts
 from shopgraph.errors import ShopgraphError
 from shopgraph.schemas import landing as L
-from shopgraph.schemas.lake_layout import CURRENT_PRODUCTS, PRODUCT_EMBEDDINGS
-
-log = logging.getLogger(__name__)
+from shopgraph.schemas.lake_layout import CURATED, CURRENT_PRODUCTS, PRODUCT_EMBEDDINGS, QUERY_EMBEDDINGS
 
 # Texts tokenised at a time: bounds memory on large catalogs while keeping length sorting nearly global
 # (texts are pre-sorted by character length across the whole input).
@@ -151,9 +157,47 @@ def batch_end(negated_lengths: np.ndarray, start: int, batch_size: int, uniform:
     return end
 
 
-def _free_device_memory(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
+@dataclass
+class _Chunk:
+    """Texts of one tokenised chunk, ordered longest first; batches are cut from this order."""
+
+    rows: np.ndarray
+    encodings: dict[str, list[list[int]]]
+    order: np.ndarray
+    descending: np.ndarray
+
+
+def _embed_chunk(
+    encoder: Encoder,
+    chunk: _Chunk,
+    batches: HalvingBatches,
+    vectors: np.ndarray,
+    stats: EmbedStats,
+    forward: ForwardFn,
+    uniform_batches: bool,
+    progress: Callable[[int], None],
+) -> None:
+    def step(position: int, size: int) -> int:
+        end = batch_end(chunk.descending, position, size, uniform=uniform_batches)
+        rows = chunk.order[position:end].tolist()
+        batch, tokens, slots = pad_batch(encoder, chunk.encodings, rows)
+        pooled = forward(encoder, batch)
+        vectors[chunk.rows[rows]] = pooled.float().cpu().numpy()
+        stats.tokens += tokens
+        stats.padded_slots += slots
+        progress(len(rows))
+        return len(rows)
+
+    try:
+        batches.run(len(chunk.order), step)
+    except BatchOutOfMemoryError as exc:
+        tokens = -int(chunk.descending[exc.position])
+        raise EmbeddingError(
+            f"out of memory embedding one text of {tokens} tokens on {encoder.device}; "
+            "lower embedding.max_length or use a larger device"
+        ) from exc
+    finally:
+        stats.batch_size, stats.halvings = batches.batch_size, batches.halvings
 
 
 def embed_texts(
@@ -169,58 +213,40 @@ def embed_texts(
 
     Texts are sorted by token length (longest first) and each batch is padded only to its own longest text.
     On an out-of-memory error the batch size halves and the same texts are tried again; the smaller size
-    is kept for the rest of the run. `forward` runs one batch (replaceable to test that path).
+    is kept for the rest of the run (HalvingBatches). `forward` runs one batch (replaceable to test that).
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batches = HalvingBatches(batch_size, encoder.device, "texts")
     vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
     stats = EmbedStats(texts=len(texts), batch_size=batch_size)
     started = time.perf_counter()
     done = 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None:
+            progress(done, len(texts))
+
     with torch.inference_mode():
-        for chunk in _chunks(texts):
-            encodings = _tokenize(encoder, [texts[int(i)] for i in chunk])
+        for rows in _chunks(texts):
+            encodings = _tokenize(encoder, [texts[int(i)] for i in rows])
             lengths = np.fromiter(
-                (len(ids) for ids in encodings["input_ids"]), dtype=np.int64, count=len(chunk)
+                (len(ids) for ids in encodings["input_ids"]), dtype=np.int64, count=len(rows)
             )
             order = np.argsort(-lengths, kind="stable")
-            descending = -lengths[order]
-            position = 0
-            while position < len(order):
-                end = batch_end(descending, position, stats.batch_size, uniform=uniform_batches)
-                rows = order[position:end].tolist()
-                batch, tokens, slots = pad_batch(encoder, encodings, rows)
-                out_of_memory = False
-                try:
-                    pooled = forward(encoder, batch)
-                except torch.OutOfMemoryError:
-                    out_of_memory = True
-                if out_of_memory:
-                    # Handled outside the except block so the failed batch's tensors can be freed.
-                    del batch
-                    _free_device_memory(encoder.device)
-                    if stats.batch_size == 1:
-                        raise EmbeddingError(
-                            f"out of memory embedding one text of {tokens} tokens on {encoder.device}; "
-                            "lower embedding.max_length or use a larger device"
-                        )
-                    stats.batch_size //= 2
-                    stats.halvings += 1
-                    log.warning(
-                        "out of memory on %s: batch size halved to %d", encoder.device, stats.batch_size
-                    )
-                    continue
-                vectors[chunk[rows]] = pooled.float().cpu().numpy()
-                stats.tokens += tokens
-                stats.padded_slots += slots
-                position += len(rows)
-                done += len(rows)
-                if progress is not None:
-                    progress(done, len(texts))
+            chunk = _Chunk(rows, encodings, order, -lengths[order])
+            _embed_chunk(encoder, chunk, batches, vectors, stats, forward, uniform_batches, advance)
     if encoder.device.type == "cuda":
         torch.cuda.synchronize(encoder.device)
     stats.seconds = time.perf_counter() - started
     return vectors, stats
+
+
+def query_texts(queries: Sequence[str | None] | pl.Series) -> pl.DataFrame:
+    """query, content_hash of each distinct non-blank query, in first-seen order."""
+    distinct = pl.Series(L.QUERY, list(queries), dtype=pl.String).drop_nulls()
+    distinct = distinct.filter(distinct.str.strip_chars().str.len_chars() > 0).unique(maintain_order=True)
+    return pl.DataFrame({L.QUERY: distinct, CONTENT_HASH: hash_texts(distinct)})
 
 
 def embed_queries(
@@ -232,14 +258,13 @@ def embed_queries(
 ) -> pl.DataFrame:
     """query, model_version, embedding for each distinct non-empty query, by the same code as products.
 
-    Queries come from any list of strings, e.g. the `query` column of curated/search_judgments.
+    Queries come from any list of strings; update_query_embeddings keeps those of the lake stored.
     """
-    distinct = pl.Series("query", list(queries), dtype=pl.String).drop_nulls()
-    distinct = distinct.filter(distinct.str.strip_chars().str.len_chars() > 0).unique(maintain_order=True)
+    distinct = query_texts(queries).get_column(L.QUERY)
     vectors, _ = embed_texts(encoder, distinct.to_list(), batch_size=batch_size, progress=progress)
     return pl.DataFrame(
         {
-            "query": distinct,
+            L.QUERY: distinct,
             MODEL_VERSION: pl.Series([encoder.model_version] * distinct.len(), dtype=pl.String),
             EMBEDDING: vector_series(vectors),
         }
@@ -248,7 +273,8 @@ def embed_queries(
 
 @dataclass
 class EmbeddingReport:
-    """What one incremental product-embedding run did, for logs, artifacts and the CLI."""
+    """What one incremental embedding run did, for logs, artifacts and the CLI; `products` counts the live
+    items, which are distinct search queries when kind is 'queries'."""
 
     path: str
     model_version: str
@@ -261,9 +287,11 @@ class EmbeddingReport:
     written: bool
     seconds: float
     stats: EmbedStats
+    kind: str = "products"
 
     def to_json(self) -> dict[str, object]:
         return {
+            "kind": self.kind,
             "path": self.path,
             "model_version": self.model_version,
             "products": self.products,
@@ -299,25 +327,54 @@ def read_current_products(lake: str) -> pl.DataFrame:
     return products
 
 
-def read_product_embeddings(lake: str) -> pl.DataFrame | None:
-    """The stored vectors (enriched/product_embeddings/part-*.parquet); None before the first run."""
-    folder = lake_path(lake, *PRODUCT_EMBEDDINGS)
-    files = partition_files(folder)
+def read_curated_queries(lake: str) -> pl.DataFrame:
+    """query, content_hash of the distinct queries of curated/search_judgments (every dt= partition);
+    no rows when there are none."""
+    fs, root = filesystem(lake_path(lake, CURATED, L.SEARCH_JUDGMENTS))
+    files: list[str] = []
+    for folder in sorted(fs.glob(f"{root.rstrip('/')}/dt=*")):
+        files += partition_files(
+            lake_path(lake, CURATED, L.SEARCH_JUDGMENTS, folder.rstrip("/").rsplit("/")[-1])
+        )
+    judgments = read_parts(files)
+    return query_texts([] if judgments is None else judgments.get_column(L.QUERY))
+
+
+def read_embeddings(lake: str, folder: tuple[str, ...], key: str) -> pl.DataFrame | None:
+    """Stored vectors (<folder>/part-*.parquet: key, content_hash, model_version, embedding); None before
+    the first run."""
+    path = lake_path(lake, *folder)
+    files = partition_files(path)
     stored = read_parts(files)
     if stored is not None:
-        check_stored_embeddings(stored, ", ".join(files))
+        check_stored_embeddings(stored, ", ".join(files), key)
     return stored
 
 
-def write_product_embeddings(lake: str, embeddings: pl.DataFrame) -> str:
-    """Replace the stored embeddings by one atomically written part; returns its path."""
-    folder = lake_path(lake, *PRODUCT_EMBEDDINGS)
-    target = lake_path(folder, "part-00000.parquet")
+def read_product_embeddings(lake: str) -> pl.DataFrame | None:
+    """The stored product vectors (enriched/product_embeddings/part-*.parquet); None before the first run."""
+    return read_embeddings(lake, PRODUCT_EMBEDDINGS, L.PRODUCT_ID)
+
+
+def read_query_embeddings(lake: str) -> pl.DataFrame | None:
+    """The stored query vectors (enriched/query_embeddings/part-*.parquet); None before the first run."""
+    return read_embeddings(lake, QUERY_EMBEDDINGS, L.QUERY)
+
+
+def write_embeddings(lake: str, folder: tuple[str, ...], embeddings: pl.DataFrame) -> str:
+    """Replace the stored embeddings of a folder by one atomically written part; returns its path."""
+    path = lake_path(lake, *folder)
+    target = lake_path(path, "part-00000.parquet")
     write_parquet(embeddings, target)
-    for stale in partition_files(folder):
+    for stale in partition_files(path):
         if stale != target:
             remove_tree(stale)
     return target
+
+
+def write_product_embeddings(lake: str, embeddings: pl.DataFrame) -> str:
+    """Replace the stored product embeddings by one atomically written part; returns its path."""
+    return write_embeddings(lake, PRODUCT_EMBEDDINGS, embeddings)
 
 
 def update_product_embeddings(
@@ -340,19 +397,70 @@ def update_product_embeddings(
     started = time.perf_counter()
     texts = compose_product_text(read_current_products(lake))
     stored = read_product_embeddings(lake)
-    current_version = version(spec)
-    plan = plan_product_embeddings(texts, stored, current_version)
-    unique = plan.unique_texts
-    stats = EmbedStats(batch_size=batch_size)
-    if unique.height:
-        encoder = load(spec)
-        vectors, stats = embed_texts(
-            encoder,
-            unique.get_column(PRODUCT_TEXT).to_list(),
-            batch_size=batch_size,
-            progress=progress,
-            forward=forward,
+    current = version(spec)
+    plan = plan_embeddings(texts, stored, current, key=L.PRODUCT_ID, text=PRODUCT_TEXT)
+    embedder = _Embedder(spec, batch_size, progress, load, forward)
+    return _update(lake, PRODUCT_EMBEDDINGS, plan, stored, current, embedder, started)
+
+
+def update_query_embeddings(
+    lake: str,
+    spec: EncoderSpec,
+    *,
+    batch_size: int,
+    progress: ProgressFn | None = None,
+    load: Callable[[EncoderSpec], Encoder] = load_encoder,
+    version: Callable[[EncoderSpec], str] = model_version,
+    forward: ForwardFn = encode_batch,
+) -> EmbeddingReport:
+    """Embed the new distinct queries of curated/search_judgments by the product code path, reuse stored
+    vectors of known queries, drop queries no longer there.
+
+    Writes enriched/query_embeddings/part-00000.parquet with query, content_hash, model_version, embedding
+    (a query is keyed by its text, so an edited query is a new one); nothing is written when nothing changed.
+    """
+    started = time.perf_counter()
+    texts = read_curated_queries(lake)
+    stored = read_query_embeddings(lake)
+    current = version(spec)
+    plan = plan_embeddings(texts, stored, current, key=L.QUERY, text=L.QUERY)
+    embedder = _Embedder(spec, batch_size, progress, load, forward)
+    report = _update(lake, QUERY_EMBEDDINGS, plan, stored, current, embedder, started)
+    report.kind = "queries"
+    return report
+
+
+@dataclass
+class _Embedder:
+    """Loads the encoder (only when called) and embeds texts with it."""
+
+    spec: EncoderSpec
+    batch_size: int
+    progress: ProgressFn | None
+    load: Callable[[EncoderSpec], Encoder]
+    forward: ForwardFn
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, EmbedStats]:
+        encoder = self.load(self.spec)
+        return embed_texts(
+            encoder, texts, batch_size=self.batch_size, progress=self.progress, forward=self.forward
         )
+
+
+def _update(
+    lake: str,
+    folder: tuple[str, ...],
+    plan: EmbeddingPlan,
+    stored: pl.DataFrame | None,
+    current_version: str,
+    embedder: _Embedder,
+    started: float,
+) -> EmbeddingReport:
+    """Embed a plan's unique texts, merge with the reused vectors and write them unless nothing changed."""
+    unique = plan.unique_texts
+    stats = EmbedStats(batch_size=embedder.batch_size)
+    if unique.height:
+        vectors, stats = embedder(unique.get_column(plan.text).to_list())
         embedded = pl.DataFrame(
             {
                 CONTENT_HASH: unique.get_column(CONTENT_HASH),
@@ -362,19 +470,19 @@ def update_product_embeddings(
         )
     else:
         embedded = pl.DataFrame()
-        if progress is not None:
-            progress(0, 0)
-    merged = merge_product_embeddings(plan, embedded)
-    path = lake_path(lake, *PRODUCT_EMBEDDINGS, "part-00000.parquet")
+        if embedder.progress is not None:
+            embedder.progress(0, 0)
+    merged = merge_embeddings(plan, embedded)
+    path = lake_path(lake, *folder, "part-00000.parquet")
     unchanged = (
         plan.to_embed.height == 0 and plan.dropped == 0 and (stored is None or stored.height == merged.height)
     )
     if not unchanged:
-        path = write_product_embeddings(lake, merged)
+        path = write_embeddings(lake, folder, merged)
     return EmbeddingReport(
         path=path,
         model_version=current_version,
-        products=texts.height,
+        products=plan.to_embed.height + plan.reused.height,
         embedded=plan.to_embed.height,
         new=plan.new,
         changed=plan.changed,

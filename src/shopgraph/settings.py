@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shopgraph.domain.promotion import PromotionPolicy
 from shopgraph.errors import ShopgraphError
 
 ENV_PREFIX = "SHOPGRAPH_"
@@ -58,6 +59,24 @@ class PrefectSettings(_Section):
     managed: bool = True
     work_pool: str = "shopgraph-process"
     start_worker: bool = True
+    deploy: bool = True  # `services up` applies deploy/prefect.yaml to the server
+    timezone: str = "UTC"  # of the deployments' cron schedules
+    task_runner: Literal["thread", "dask"] = "thread"
+    max_workers: int = Field(default=4, gt=0)  # threads, or Dask workers for a local cluster
+    dask_address: str = ""  # empty: a local Dask cluster per flow run; or tcp://scheduler:8786
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {timezone!r} (use an IANA name such as Europe/Berlin)"
+            ) from exc
+        return timezone
 
     @property
     def resolved_api_url(self) -> str:
@@ -143,6 +162,89 @@ class GraphSettings(_Section):
     export_fetch_size: int = Field(default=10_000, gt=0)
 
 
+class RecsysSettings(_Section):
+    registered_model: str = "shopgraph-recommender"
+    main_model: str = "kg_text_gcn"
+    models: list[str] = [
+        "popularity",
+        "item_knn",
+        "bpr",
+        "ease",
+        "kg_text_gcn",
+    ]  # what `train --model all` fits
+    event_weights: dict[str, float] = {
+        "VIEWED": 1.0,
+        "CLICKED": 2.0,
+        "ADDED_TO_CART": 3.0,
+        "PURCHASED": 5.0,
+        "RATED": 4.0,
+    }
+    min_weight: float = Field(
+        default=0.0, ge=0
+    )  # pairs below it are dropped (e.g. 1.5 drops view-only pairs)
+    min_user_pairs: int = Field(default=2, ge=1)
+    split: Literal["time", "leave_last_out", "predefined"] = "time"
+    valid_share: float = Field(default=0.1, gt=0, lt=0.5)
+    test_share: float = Field(default=0.1, gt=0, lt=0.5)
+    top_k: int = Field(default=20, gt=0)  # recommendations written per user
+    seed: int = 0
+    device: str = "auto"
+    dim: int = Field(default=64, gt=0)
+    layers: int = Field(default=3, ge=0)
+    epochs: int = Field(default=60, ge=1)
+    batch_size: int = Field(default=2048, gt=0)
+    learning_rate: float = Field(default=1e-2, gt=0)
+    reg: float = Field(default=1e-4, ge=0)
+    kg_weight: float = Field(default=1.0, ge=0)
+    text_weight: float = Field(default=1.0, ge=0)
+    id_dropout: float = Field(default=0.1, ge=0, lt=1)
+    patience: int = Field(default=5, ge=1)
+    ease_l2: float = Field(default=500.0, gt=0)
+    knn_neighbours: int = Field(default=100, gt=0)
+
+
+class PromotionSettings(_Section):
+    """The recommender's champion/challenger policy (see shopgraph.domain.promotion); the model is
+    recsys.registered_model."""
+
+    primary_metric: str = "test.ndcg_at_20"
+    min_delta: float = Field(default=0.0, ge=0)
+    min_relative: float = Field(default=0.0, ge=0)
+    guardrails: dict[str, float] = {
+        "test.coverage_at_20": 0.02,
+        "test.ild_at_20": 0.02,
+        "test.cold_recall_at_20": 0.02,
+    }
+    require_validation_passed: bool = True
+
+    def policy(self) -> PromotionPolicy:
+        return PromotionPolicy(**self.model_dump())
+
+
+class SearchSettings(_Section):
+    """Hybrid search: candidates per retriever, fusion weights, boosts, query limits, entity extraction."""
+
+    candidates: int = Field(default=100, gt=0)  # taken from each of the vector and fulltext indexes
+    rrf_k: int = Field(default=60, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    dense_weight: float = Field(default=1.0, ge=0)
+    entity_boost: float = Field(default=0.25, ge=0)  # per query entity the product carries
+    quality_boost: float = Field(default=0.2, ge=0)  # x (quality on 0-1 - 0.5)
+    max_query_chars: int = Field(default=500, gt=0)
+    entities: Literal["auto", "ner", "vocabulary", "none"] = "auto"  # auto: NER champion, else vocabulary
+    experiment: str = "search-evaluation"  # MLflow experiment (after mlflow.experiment_prefix)
+
+
+class QualitySettings(_Section):
+    """Review-mined quality: rating smoothing, complaint themes by embedding similarity, issue thresholds."""
+
+    themes: str = "conf/quality/themes.yaml"  # relative to the repo root, or absolute
+    prior_weight: float = Field(default=5.0, ge=0)  # reviews the category mean counts as
+    similarity_threshold: float = Field(default=0.45, ge=-1, le=1)
+    min_share: float = Field(default=0.2, gt=0, le=1)  # share of a product's reviews naming the theme
+    min_reviews: int = Field(default=2, ge=1)  # reviews naming it, at least
+
+
 class Settings(BaseSettings):
     """All of shopgraph's configuration; build it with load_settings(), never at import time."""
 
@@ -160,6 +262,10 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     ner: NerSettings = NerSettings()
     graph: GraphSettings = GraphSettings()
+    promotion: PromotionSettings = PromotionSettings()
+    recsys: RecsysSettings = RecsysSettings()
+    search: SearchSettings = SearchSettings()
+    quality: QualitySettings = QualitySettings()
 
     @field_validator("home")
     @classmethod

@@ -50,6 +50,9 @@ def test_ingest_train_ner_then_enrich(small_lake: str, mlflow_uri: str, prefect_
     assert sorted(stored["product_id"].to_list()) == sorted(current["product_id"].to_list())
     assert result["entities"].products == current.height
     assert result["entities"].attributes > 0
+    queries = result["query_embeddings"]
+    assert queries["kind"] == "queries" and queries["embedded"] == queries["products"] > 0
 
     again = enrich(EnrichParams())
     assert again["embeddings"]["embedded"] == 0 and again["embeddings"]["reused"] == current.height
+    assert again["query_embeddings"]["embedded"] == 0 and not again["query_embeddings"]["written"]

@@ -1,5 +1,6 @@
 """The shopgraph command: help, version, status of a stopped stack, and one-line errors."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,19 @@ def test_unreachable_external_neo4j_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "unreachable" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_train_names_unknown_models_and_missing_exports(tmp_path: Path) -> None:
+    env = {**os.environ, "SHOPGRAPH_LAKE__ROOT": str(tmp_path / "lake"), "SHOPGRAPH_HOME": str(tmp_path)}
+    unknown = subprocess.run(
+        [*SHOPGRAPH, "train", "--model", "bogus"], capture_output=True, text=True, env=env
+    )
+    assert (
+        unknown.returncode == 1
+        and "unknown model 'bogus'" in unknown.stderr
+        and "Traceback" not in unknown.stderr
+    )
+    missing = subprocess.run(
+        [*SHOPGRAPH, "train", "--model", "ease"], capture_output=True, text=True, env=env
+    )
+    assert missing.returncode == 1 and "no graph export yet" in missing.stderr

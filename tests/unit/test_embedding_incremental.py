@@ -307,3 +307,74 @@ def test_batches_split_on_equal_length_runs(lengths: list[int], batch_size: int,
         got.append(start)
     assert got == ends
     assert batch_end(negated, 0, batch_size, uniform=False) == min(batch_size, len(lengths))
+
+
+QUERIES_STORED = ("enriched", "query_embeddings", "part-00000.parquet")
+
+
+def _judgments(lake: str, day: str, queries: list[str]) -> None:
+    frame = pl.DataFrame(
+        {L.QUERY_ID: [f"Q{i}" for i in range(len(queries))], L.QUERY: queries, L.PRODUCT_ID: "P1"}
+    )
+    write_parquet(frame, lake_path(lake, "curated", L.SEARCH_JUDGMENTS, f"dt={day}", "part-00000.parquet"))
+
+
+def _run_queries(lake: str, encoder: Encoder, version: str = "tiny-a", loads: list[str] | None = None):  # type: ignore[no-untyped-def]
+    from shopgraph.embedding import update_query_embeddings
+
+    def load(spec: EncoderSpec) -> Encoder:
+        if loads is not None:
+            loads.append(spec.model)
+        return encoder
+
+    return update_query_embeddings(
+        lake, EncoderSpec("tiny"), batch_size=2, load=load, version=lambda spec: version
+    )
+
+
+def test_query_embeddings_are_written_and_incremental_by_content_hash(
+    tmp_path: Path, tiny_encoder: Encoder
+) -> None:
+    lake = str(tmp_path / "lake")
+    _judgments(lake, "2026-01-01", ["red scarf", "laptop", "red scarf", "  "])
+    first = _run_queries(lake, tiny_encoder)
+    stored = pl.read_parquet(lake_path(lake, *QUERIES_STORED))
+    assert (first.kind, first.products, first.embedded, first.written) == ("queries", 2, 2, True)
+    assert stored.schema == pl.Schema(
+        {
+            L.QUERY: pl.String,
+            CONTENT_HASH: pl.String,
+            "model_version": pl.String,
+            "embedding": pl.Array(pl.Float32, DIM),
+        }
+    )
+    assert stored.get_column(L.QUERY).to_list() == ["laptop", "red scarf"]
+    direct, _ = embed_texts(tiny_encoder, ["laptop", "red scarf"], batch_size=1)
+    np.testing.assert_allclose(stored.get_column("embedding").to_numpy(), direct, atol=1e-6)
+
+    loads: list[str] = []
+    again = _run_queries(lake, tiny_encoder, loads=loads)
+    assert (again.embedded, again.reused, again.written, loads) == (0, 2, False, [])
+
+    _judgments(lake, "2026-01-02", ["laptop", "wool socks"])
+    grown = _run_queries(lake, tiny_encoder)
+    assert (grown.embedded, grown.new, grown.reused, grown.dropped) == (1, 1, 2, 0)
+    kept = pl.read_parquet(lake_path(lake, *QUERIES_STORED)).filter(pl.col(L.QUERY) != "wool socks")
+    np.testing.assert_array_equal(kept.get_column("embedding").to_numpy(), direct)
+
+    _judgments(lake, "2026-01-01", ["laptop"])
+    shrunk = _run_queries(lake, tiny_encoder)
+    assert (shrunk.embedded, shrunk.dropped, shrunk.products) == (0, 1, 2)
+    assert pl.read_parquet(lake_path(lake, *QUERIES_STORED)).get_column(L.QUERY).to_list() == [
+        "laptop",
+        "wool socks",
+    ]
+    remodelled = _run_queries(lake, tiny_encoder, version="tiny-b")
+    assert (remodelled.embedded, remodelled.reused) == (2, 0)
+
+
+def test_no_curated_queries_writes_nothing(tmp_path: Path, tiny_encoder: Encoder) -> None:
+    lake = str(tmp_path / "lake")
+    report = _run_queries(lake, tiny_encoder)
+    assert (report.products, report.embedded, report.written) == (0, 0, False)
+    assert not Path(lake_path(lake, *QUERIES_STORED)).exists()

@@ -76,3 +76,18 @@ def test_ingest_command_prints_a_summary_and_fails_in_one_line(tmp_path: Path, m
     assert isinstance(result.exception, Exception)
     assert "ingest events dt=2026-01-02 failed expect_table_columns_to_match_set" in str(result.exception)
     assert pl.read_parquet(lake_path(root, "curated", "users", "current", part_name(0))).height == 1
+
+
+def test_partitions_of_one_table_share_a_suite_but_keep_their_own_result_and_page(tmp_path: Path) -> None:
+    session = GxSession(str(tmp_path / "docs"))
+    suite = load_suite_config(SUITES, L.PRODUCTS, max_bad_row_share=0.5)
+    summaries = []
+    for day, price in (("2026-01-02", 3.0), ("2026-01-03", -1.0), ("2026-01-04", 4.0)):
+        curated = products([{L.PRODUCT_ID: "P1"}, {L.PRODUCT_ID: "P2", L.PRICE: price}])
+        frame = validation_frame(curated, partition_profile(2, curated, (L.PRODUCT_ID,)), max_rows=100)
+        summaries.append(session.validate(frame, suite, run_name=f"products-dt={day}"))
+    assert [s.success for s in summaries] == [True, False, True]
+    assert len({s.suite for s in summaries}) == 1
+    assert len({s.docs for s in summaries}) == 3
+    session.build_docs()
+    assert all(s.docs is not None and local_file(s.docs).exists() for s in summaries)

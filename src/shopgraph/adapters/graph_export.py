@@ -16,6 +16,7 @@ from shopgraph.domain import graph_rows as G
 
 EXPORTS = "exports/graph"
 MANIFEST = "manifest.json"
+LATEST = "latest.json"  # beside the snapshots: which one the last export produced
 TIMESTAMP = pl.Datetime("us", "UTC")
 INTERACTION_TYPES = sorted(set(G.INTERACTION_TYPES.values()))
 
@@ -106,6 +107,11 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
 )
 
 
+def export_table_names() -> list[str]:
+    """The names of the tables every snapshot holds (one <name>.parquet each)."""
+    return [table.name for table in EXPORT_TABLES]
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """Where a snapshot is, its content digest, and rows per table."""
@@ -185,9 +191,12 @@ def export_graph(
     folder = lake_path(lake, EXPORTS, digest[:16])
     manifest = lake_path(folder, MANIFEST)
     fs, target = filesystem(manifest)
+    latest = json.dumps({"path": folder, "digest": digest})
     if fs.exists(target) and json.loads(read_bytes(manifest)).get("digest") == digest:
+        write_text(lake_path(lake, EXPORTS, LATEST), latest)
         return ExportResult(folder, digest, rows, reused=True)
     for name, data in files.items():
         write_bytes(lake_path(folder, name), data)
     write_text(manifest, json.dumps({"digest": digest, "rows": rows, "files": sorted(files)}, indent=2))
+    write_text(lake_path(lake, EXPORTS, LATEST), latest)
     return ExportResult(folder, digest, rows, reused=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -14,11 +15,11 @@ console = Console(stderr=True)
 out = Console()
 
 
-def cli_settings() -> Settings:
-    """Load settings and point the Prefect and MLflow clients at the configured servers."""
+def cli_settings(**overrides: Any) -> Settings:
+    """Load settings (with keyword overrides per section) and point Prefect and MLflow at the servers."""
     from shopgraph.runtime import configure_clients
 
-    settings = load_settings()
+    settings = load_settings(**overrides)
     configure_clients(settings)
     return settings
 

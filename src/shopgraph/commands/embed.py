@@ -1,10 +1,11 @@
-"""`shopgraph embed`: bring the product embeddings in the lake up to date, with a progress bar."""
+"""`shopgraph embed`: bring the product and query embeddings in the lake up to date, with a progress bar."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.progress import TaskID
 
 from shopgraph.commands.common import console, out, progress_bar
 
@@ -22,10 +23,12 @@ def register(app: typer.Typer) -> None:
         batch_size: Annotated[
             int | None, typer.Option(min=1, help="Texts per batch (halves on out-of-memory).")
         ] = None,
+        queries: Annotated[bool, typer.Option(help="Also embed the distinct curated search queries.")] = True,
     ) -> None:
-        """Embed new and changed curated products; reuse stored vectors; drop tombstoned products."""
+        """Embed new and changed curated products (and search queries); reuse stored vectors; drop
+        tombstoned products and queries no longer there."""
         from shopgraph.adapters.encoder import EncoderSpec
-        from shopgraph.embedding import update_product_embeddings
+        from shopgraph.embedding import update_product_embeddings, update_query_embeddings
         from shopgraph.settings import load_settings
 
         settings = load_settings()
@@ -33,28 +36,31 @@ def register(app: typer.Typer) -> None:
         spec = EncoderSpec(
             model=model or embedding.model, device=embedding.device, max_length=embedding.max_length
         )
-        with progress_bar() as progress:
-            task_id = progress.add_task("embedding products", total=None)
+        root = lake or settings.lake_root
+        updates = [("products", update_product_embeddings)]
+        if queries:
+            updates.append(("queries", update_query_embeddings))
+        for kind, update in updates:
+            with progress_bar() as progress:
+                task_id = progress.add_task(f"embedding {kind}", total=None)
 
-            def report_progress(done: int, total: int) -> None:
-                progress.update(task_id, completed=done, total=total)
+                def report_progress(done: int, total: int, task_id: TaskID = task_id) -> None:
+                    progress.update(task_id, completed=done, total=total)
 
-            report = update_product_embeddings(
-                lake or settings.lake_root,
-                spec,
-                batch_size=batch_size or embedding.batch_size,
-                progress=report_progress,
-            )
-        stats = report.stats
-        if stats.halvings:
-            console.print(f"out of memory: batch size halved {stats.halvings}x to {stats.batch_size}")
-        out.print(
-            f"{report.products} products with {report.model_version}: {report.embedded} embedded "
-            f"({report.new} new, {report.changed} changed), {report.reused} reused, {report.dropped} dropped"
-        )
-        if stats.texts:
+                report = update(
+                    root, spec, batch_size=batch_size or embedding.batch_size, progress=report_progress
+                )
+            stats = report.stats
+            if stats.halvings:
+                console.print(f"out of memory: batch size halved {stats.halvings}x to {stats.batch_size}")
             out.print(
-                f"{stats.texts_per_s:.1f} texts/s, {stats.tokens_per_s:.0f} real tokens/s, "
-                f"{stats.fill_share:.1%} of padded slots real tokens"
+                f"{report.products} {kind} with {report.model_version}: {report.embedded} embedded "
+                f"({report.new} new, {report.changed} changed), {report.reused} reused, "
+                f"{report.dropped} dropped"
             )
-        out.print(f"{report.path}{'' if report.written else ' (unchanged)'}")
+            if stats.texts:
+                out.print(
+                    f"{stats.texts_per_s:.1f} texts/s, {stats.tokens_per_s:.0f} real tokens/s, "
+                    f"{stats.fill_share:.1%} of padded slots real tokens"
+                )
+            out.print(f"{report.path}{'' if report.written else ' (unchanged)'}")

@@ -13,6 +13,7 @@ import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrainedTokenizerBase
 
 from shopgraph.adapters.model_source import autocast_dtype
+from shopgraph.batching import HalvingBatches
 from shopgraph.domain.ner.tags import IGNORE_INDEX, OUTSIDE, align_labels, first_subtoken_positions
 
 META_FILE = "shopgraph_ner.json"
@@ -107,46 +108,59 @@ def pad_batch(items: Sequence[dict[str, Any]], pad_id: int, device: torch.device
     return batch
 
 
+def _word_tags(
+    ner: NerModel, encoded: dict[str, Any], words: int, best_id: list[int], best_prob: list[float]
+) -> tuple[list[str], list[float]]:
+    positions = first_subtoken_positions(encoded["word_ids"])
+    tags, confidences = [], []
+    for word in range(words):
+        position = positions.get(word)
+        if position is None:
+            tags.append(OUTSIDE)
+            confidences.append(0.0)
+        else:
+            tags.append(ner.labels[best_id[position]])
+            confidences.append(float(best_prob[position]))
+    return tags, confidences
+
+
 def predict_tags(
     ner: NerModel,
     word_lists: Sequence[Sequence[str]],
     batch_size: int,
     progress: Progress | None = None,
+    batches: HalvingBatches | None = None,
 ) -> list[tuple[list[str], list[float]]]:
     """Per text: one tag per word (from its first sub-token; 'O' past truncation) and that tag's probability.
 
-    Texts are sorted by length and padded per batch; runs under inference_mode and bf16 autocast on CUDA.
+    Texts are sorted by length (longest first) and padded per batch; runs under inference_mode and bf16
+    autocast on CUDA.
+    On out-of-memory the batch size halves and goes on (`batches`, shared across calls to keep it halved).
     """
+    batches = batches or HalvingBatches(batch_size, ner.device, "texts")
     encoded = [encode(ner, words) for words in word_lists]
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]["input_ids"]))
+    # Longest first: an out-of-memory batch shows up at the start, not after most of the work.
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]["input_ids"]))
     results: list[tuple[list[str], list[float]]] = [([], []) for _ in encoded]
     pad_id = int(ner.tokenizer.pad_token_id or 0)
     ner.model.eval()
-    done = 0
+
+    def step(begin: int, size: int) -> int:
+        chunk = order[begin : begin + size]
+        batch = pad_batch([encoded[i] for i in chunk], pad_id, ner.device)
+        with autocast(ner.device):
+            logits = ner.model(**batch).logits
+        top_prob, top_id = torch.softmax(logits.float(), dim=-1).max(dim=-1)
+        best_prob, best_id = top_prob.cpu().tolist(), top_id.cpu().tolist()
+        for row, index in enumerate(chunk):
+            words = len(word_lists[index])
+            results[index] = _word_tags(ner, encoded[index], words, best_id[row], best_prob[row])
+        if progress is not None:
+            progress(begin + len(chunk), len(order))
+        return len(chunk)
+
     with torch.inference_mode():
-        for begin in range(0, len(order), batch_size):
-            chunk = order[begin : begin + batch_size]
-            batch = pad_batch([encoded[i] for i in chunk], pad_id, ner.device)
-            with autocast(ner.device):
-                logits = ner.model(**batch).logits
-            probs = torch.softmax(logits.float(), dim=-1)
-            top_prob, top_id = probs.max(dim=-1)
-            best_prob, best_id = top_prob.cpu().tolist(), top_id.cpu().tolist()
-            for row, index in enumerate(chunk):
-                positions = first_subtoken_positions(encoded[index]["word_ids"])
-                tags, confidences = [], []
-                for word in range(len(word_lists[index])):
-                    position = positions.get(word)
-                    if position is None:
-                        tags.append(OUTSIDE)
-                        confidences.append(0.0)
-                    else:
-                        tags.append(ner.labels[best_id[row][position]])
-                        confidences.append(float(best_prob[row][position]))
-                results[index] = (tags, confidences)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, len(order))
+        batches.run(len(order), step)
     return results
 
 
@@ -158,12 +172,14 @@ def predict_spans(
     examples: Sequence[Any],
     batch_size: int,
     progress: Progress | None = None,
+    batches: HalvingBatches | None = None,
 ) -> list[tuple[str, str, int, int, str, str, float]]:
     """Entity spans of TextExample-like items (key, field, text, words): (key, field, start, end, type, text,
     confidence), the confidence being the mean tag probability over the span's words."""
     from shopgraph.domain.ner.tags import tag_spans
 
-    predictions = predict_tags(ner, [[w.text for w in ex.words] for ex in examples], batch_size, progress)
+    word_lists = [[w.text for w in ex.words] for ex in examples]
+    predictions = predict_tags(ner, word_lists, batch_size, progress, batches)
     rows: list[tuple[str, str, int, int, str, str, float]] = []
     for example, (tags, confidences) in zip(examples, predictions, strict=True):
         for span in tag_spans(tags):

@@ -13,6 +13,8 @@ CURRENT = "current"
 # Folder parts under the lake root, for lake_path(root, *parts).
 CURRENT_PRODUCTS = (CURATED, L.PRODUCTS, CURRENT)
 PRODUCT_EMBEDDINGS = (ENRICHED, "product_embeddings")
+QUERY_EMBEDDINGS = (ENRICHED, "query_embeddings")
 PRODUCT_ENTITIES = (ENRICHED, "product_entities")
 QUERY_ENTITIES = (ENRICHED, "query_entities")
 PRODUCT_ATTRIBUTES = (ENRICHED, "product_attributes")
+RECOMMENDATIONS = ("recommendations",)  # dt=YYYY-MM-DD/ per run day, and current/ (the latest set)

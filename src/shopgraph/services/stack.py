@@ -53,9 +53,18 @@ def services_up(
     if "prefect" in names:
         if not settings.prefect.managed:
             statuses.append(_external("prefect-server", settings.prefect.resolved_api_url))
-        if settings.prefect.start_worker:
-            report("prefect-worker: ensuring the work pool and starting a worker")
+        if settings.prefect.start_worker or settings.prefect.deploy:
             ensure_work_pool(settings)
+        if settings.prefect.deploy:
+            from shopgraph.services.deployments import DeploymentError, apply_deployments
+
+            report(f"prefect: applying deploy/prefect.yaml to pool {settings.prefect.work_pool}")
+            try:
+                apply_deployments(settings, report)
+            except DeploymentError as exc:  # the stack still comes up; the broken flow is named
+                report(f"prefect: {exc}")
+        if settings.prefect.start_worker:
+            report("prefect-worker: starting a worker")
             statuses.append(start_service(prefect_worker_spec(settings)))
     if "mlflow" in names and not settings.mlflow.managed:
         statuses.append(_external("mlflow-server", settings.mlflow.resolved_tracking_uri))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-PROMOTED, KEPT = "promoted", "kept"
+from shopgraph.domain import promotion as general
+from shopgraph.domain.promotion import KEPT, PROMOTED
+
+__all__ = ["KEPT", "PROMOTED", "PromotionDecision", "decide_promotion"]
 
 
 class PromotionDecision(NamedTuple):
@@ -25,7 +28,14 @@ def decide_promotion(
     than min_improvement (a tie keeps the champion)."""
     if champion_f1 is None:
         return PromotionDecision(True, f"no champion yet; challenger F1 {challenger_f1:.4f}")
-    if challenger_f1 > champion_f1 + min_improvement:
+    policy = general.PromotionPolicy(
+        primary_metric="f1",
+        min_delta=min_improvement,
+        strict_margin=True,
+        guardrails={},
+        require_validation_passed=False,
+    )
+    if general.decide_promotion({"f1": champion_f1}, {"f1": challenger_f1}, policy).promote:
         return PromotionDecision(
             True, f"challenger F1 {challenger_f1:.4f} beats champion F1 {champion_f1:.4f}"
         )

@@ -1,0 +1,115 @@
+"""Explanations as graph paths: why each RECOMMENDED product fits its user, computed in Cypher."""
+
+from __future__ import annotations
+
+import polars as pl
+from neo4j import Driver
+
+MAX_REASONS = 3
+EXPLANATION_SCHEMA = pl.Schema(
+    {"user_id": pl.String(), "product_id": pl.String(), "explanations": pl.List(pl.String())}
+)
+# For each recommendation, candidate paths from the user through a product they interacted with to the
+# recommended one: same brand, similar product, shared category, shared attribute. Stronger interactions
+# (purchase > cart/rating > click > view) and stronger links rank first; the top ones are stored on the edge.
+EXPLAIN = """
+UNWIND $users AS uid
+MATCH (u:User {user_id: uid})-[r:RECOMMENDED]->(p:Product)
+CALL (u, p) {
+  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:HAS_BRAND]->(b:Brand)
+        <-[:HAS_BRAND]-(p)
+  WHERE q <> p
+  RETURN 'brand' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title, b.name AS what, 3 AS link
+  ORDER BY i.count DESC LIMIT 3
+  UNION ALL
+  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:SIMILAR_TO]-(p)
+  WHERE q <> p
+  RETURN 'similar' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title, '' AS what, 2 AS link
+  ORDER BY i.count DESC LIMIT 3
+  UNION ALL
+  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:IN_CATEGORY]->(c:Category)
+        <-[:IN_CATEGORY]-(p)
+  WHERE q <> p
+  RETURN 'category' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title, c.path AS what,
+         1 AS link
+  ORDER BY i.count DESC LIMIT 3
+  UNION ALL
+  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:HAS_ATTRIBUTE]->(a:Attribute)
+        <-[:HAS_ATTRIBUTE]-(p)
+  WHERE q <> p AND a.type <> 'brand'
+  RETURN 'attribute' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title,
+         a.type + ' ' + a.value AS what, 1 AS link
+  ORDER BY i.count DESC LIMIT 3
+}
+WITH u, p, r, kind, how, via, via_title, what,
+     link + CASE how WHEN 'PURCHASED' THEN 4 WHEN 'ADDED_TO_CART' THEN 3 WHEN 'RATED' THEN 3
+                     WHEN 'CLICKED' THEN 1 ELSE 0 END AS strength
+ORDER BY u.user_id, p.product_id, strength DESC, via
+WITH u, p, r, collect(kind + '|' + how + '|' + via + '|' + coalesce(via_title, '') + '|' + what)[..$limit]
+     AS paths
+SET r.explanations = paths
+RETURN u.user_id AS user_id, p.product_id AS product_id, paths
+"""
+READ_USER = """
+MATCH (u:User {user_id: $user_id})-[r:RECOMMENDED]->(p:Product)
+RETURN p.product_id AS product_id, p.title AS title, r.rank AS rank, r.score AS score,
+       r.model_version AS model_version, coalesce(r.explanations, []) AS explanations
+ORDER BY r.rank
+LIMIT $k
+"""
+VERBS = {
+    "PURCHASED": "you bought",
+    "ADDED_TO_CART": "you added to your cart",
+    "RATED": "you rated",
+    "CLICKED": "you clicked",
+    "VIEWED": "you viewed",
+}
+
+
+def sentence(path: str) -> str:
+    """A stored path 'kind|how|via|via_title|what' as a sentence, e.g. 'same brand (Acme) as Red Boot,
+    which you bought'."""
+    kind, how, via, title, what = (path.split("|") + [""] * 5)[:5]
+    product, verb = title or via, VERBS.get(how, how.lower())
+    if kind == "brand":
+        return f"same brand ({what}) as {product}, which {verb}"
+    if kind == "similar":
+        return f"similar to {product}, which {verb}"
+    if kind == "category":
+        return f"also in {what}, like {product}, which {verb}"
+    return f"shares {what} with {product}, which {verb}"
+
+
+def explain_recommendations(
+    driver: Driver, database: str, user_ids: list[str], batch_users: int = 200
+) -> pl.DataFrame:
+    """Set RECOMMENDED.explanations (the top paths) on the users' edges; returns user_id, product_id,
+    explanations."""
+    frames = []
+    for start in range(0, len(user_ids), batch_users):
+        records, _, _ = driver.execute_query(
+            EXPLAIN,
+            {"users": user_ids[start : start + batch_users], "limit": MAX_REASONS},
+            database_=database,
+        )
+        frames.append(
+            pl.DataFrame(
+                [record.values() for record in records],
+                schema=EXPLANATION_SCHEMA,
+                orient="row",
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema=EXPLANATION_SCHEMA)
+    return pl.concat(frames)
+
+
+def user_recommendations(driver: Driver, database: str, user_id: str, k: int) -> list[dict[str, object]]:
+    """The user's stored recommendations in rank order with readable explanations."""
+    records, _, _ = driver.execute_query(READ_USER, {"user_id": user_id, "k": k}, database_=database)
+    rows = []
+    for record in records:
+        row = dict(record)
+        row["explanations"] = [sentence(path) for path in row["explanations"]]
+        rows.append(row)
+    return rows

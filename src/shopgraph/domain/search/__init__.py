@@ -1,0 +1,1 @@
+"""Search maths without I/O: query checks, rank fusion with boosts and reasons, ranking metrics."""

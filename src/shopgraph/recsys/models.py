@@ -1,0 +1,69 @@
+"""Model registry by name: the baselines and the main graph model, configured from settings."""
+
+from __future__ import annotations
+
+from shopgraph.domain.recsys.api import Recommender
+from shopgraph.domain.recsys.baselines import BPRMF, EASE, ItemKNN, Popularity
+from shopgraph.domain.recsys.data import RecDataset
+from shopgraph.domain.recsys.graph_model import KgTextGcn, KgTextGcnConfig
+from shopgraph.errors import ShopgraphError
+from shopgraph.settings import RecsysSettings
+
+MODEL_NAMES: tuple[str, ...] = ("popularity", "item_knn", "bpr", "ease", "kg_text_gcn")
+
+
+class UnknownModelError(ShopgraphError):
+    """A model name that is not one of MODEL_NAMES."""
+
+
+def main_model_config(config: RecsysSettings) -> KgTextGcnConfig:
+    """The graph model's hyperparameters from the recsys settings."""
+    return KgTextGcnConfig(
+        dim=config.dim,
+        layers=config.layers,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.learning_rate,
+        reg=config.reg,
+        kg_weight=config.kg_weight,
+        text_weight=config.text_weight,
+        id_dropout=config.id_dropout,
+        patience=config.patience,
+        seed=config.seed,
+        device=config.device,
+    )
+
+
+def make_model(name: str, config: RecsysSettings, data: RecDataset) -> Recommender:
+    """A fresh, unfitted model; fails naming the known models for an unknown name."""
+    if name == "popularity":
+        return Popularity()
+    if name == "item_knn":
+        return ItemKNN(k=config.knn_neighbours)
+    if name == "bpr":
+        return BPRMF(
+            dim=config.dim,
+            epochs=config.epochs,
+            lr=config.learning_rate,
+            batch_size=config.batch_size,
+            patience=config.patience,
+            seed=config.seed,
+        )
+    if name == "ease":
+        return EASE(l2=config.ease_l2)
+    if name == "kg_text_gcn":
+        return KgTextGcn(main_model_config(config))
+    raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)} or all")
+
+
+def resolve_names(requested: str, config: RecsysSettings) -> list[str]:
+    """'all' -> the configured list; otherwise a comma-separated list, each checked."""
+    names = (
+        list(config.models) if requested == "all" else [n.strip() for n in requested.split(",") if n.strip()]
+    )
+    unknown = [name for name in names if name not in MODEL_NAMES]
+    if unknown or not names:
+        raise UnknownModelError(
+            f"unknown model {', '.join(unknown) or requested!r}; choose from {', '.join(MODEL_NAMES)} or all"
+        )
+    return names
