@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from flows.daily import DailyParams, DailyResult, daily
 from flows.quality import QualityParams, quality
+from shopgraph.quality import has_reviews
 from shopgraph.settings import load_settings
 from tasks.recommend import (
     batch_recommend,
@@ -62,8 +63,10 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlyResult:
     day = params.date or yesterday(load_settings().prefect.timezone)
     data = daily(DailyParams(date=day, force=params.force, export=True))
     result = NightlyResult(date=day.isoformat(), data=data)
-    if not data.skipped:
+    if not data.skipped and has_reviews(load_settings().lake_root):
         result.quality = quality(QualityParams())
+    elif not data.skipped:
+        print("no curated reviews yet: review quality not computed")
     if params.retrain:
         result.challenger = train_challenger(str(flow_run.get_id() or ""))
         result.champion = evaluate_champion(result.challenger["snapshot"])

@@ -85,6 +85,11 @@ def curated_fact_files(lake: str, table: str) -> list[str]:
     return files
 
 
+def has_reviews(lake: str) -> bool:
+    """Whether any curated review partition exists (a young shop may have none yet)."""
+    return bool(curated_fact_files(lake, L.REVIEWS))
+
+
 def read_reviews(lake: str) -> pl.DataFrame:
     """All curated reviews (review_id unique, the latest copy kept); QualityError when there are none."""
     reviews = read_parts(curated_fact_files(lake, L.REVIEWS))

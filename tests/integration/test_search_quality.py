@@ -209,3 +209,42 @@ def test_evaluate_search_logs_three_runs(settings: Settings, graph: Driver, mlfl
     for mode, run in logged.items():
         assert run.data.metrics["ndcg_at_10"] == pytest.approx(evaluation.means[mode]["ndcg"])
         assert run.data.params["mode"] == mode
+
+
+def test_serving_api_answers_and_rejects_clearly(settings: Settings, graph: Driver) -> None:
+    from fastapi.testclient import TestClient
+
+    from shopgraph.adapters.recommendations_store import write_graph
+    from shopgraph.serving.app import create_app
+
+    user = graph.execute_query(
+        "MATCH (u:User) RETURN u.user_id AS id ORDER BY id LIMIT 1", database_=DB
+    ).records[0]["id"]
+    write_graph(
+        graph,
+        DB,
+        pl.DataFrame({"user_id": [user], "product_id": [PLANTED], "rank": [1], "score": [0.9]}),
+        "7",
+        "serve-test",
+        10,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").json()["status"] == "ok"
+        assert client.get("/openapi.json").status_code == 200
+        found = client.get("/search", params={"q": "zephyrine teal shirt", "k": 3}).json()
+        assert found["results"][0]["product_id"] == PLANTED and found["results"][0]["reasons"]
+        assert client.get("/search", params={"q": "   "}).status_code == 422
+        assert client.get("/search", params={"q": "x" * 5000}).status_code == 422
+        assert client.get("/search", params={"q": "shirt", "mode": "magic"}).status_code == 422
+        assert client.get("/search", params={"q": "シャツ 青"}).status_code == 200
+        precomputed = client.get(f"/recommend/{user}").json()
+        assert precomputed["source"] == "precomputed" and precomputed["model_version"] == "7"
+        assert precomputed["items"][0]["product_id"] == PLANTED
+        fallback = client.get("/recommend/someone-new", params={"k": 5}).json()
+        assert fallback["source"] == "popular" and len(fallback["items"]) <= 5
+        assert client.get("/recommend/bad'id)").status_code == 422
+        assert client.get(f"/recommend/{user}", params={"k": 0}).status_code == 422
+        similar = client.get(f"/similar/{PLANTED}", params={"k": 2})
+        assert similar.status_code == 200 and len(similar.json()["items"]) <= 2
+        assert client.get("/similar/NOPE").status_code == 404
+    graph.execute_query("MATCH ()-[r:RECOMMENDED]->() DELETE r", database_=DB)

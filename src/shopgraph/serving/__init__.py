@@ -1,0 +1,1 @@
+"""The serving API: search, precomputed recommendations, similar products, health."""
