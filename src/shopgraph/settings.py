@@ -198,6 +198,7 @@ class RecsysSettings(_Section):
     kg_weight: float = Field(default=1.0, ge=0)
     text_weight: float = Field(default=1.0, ge=0)
     id_dropout: float = Field(default=0.1, ge=0, lt=1)
+    cold_scale: float = Field(default=0.25, ge=0)  # how much of its own vector a never-seen item keeps
     patience: int = Field(default=5, ge=1)
     ease_l2: float = Field(default=500.0, gt=0)
     knn_neighbours: int = Field(default=100, gt=0)

@@ -28,6 +28,7 @@ def main_model_config(config: RecsysSettings) -> KgTextGcnConfig:
         kg_weight=config.kg_weight,
         text_weight=config.text_weight,
         id_dropout=config.id_dropout,
+        cold_scale=config.cold_scale,
         patience=config.patience,
         seed=config.seed,
         device=config.device,

@@ -32,6 +32,7 @@ class KgTextGcnConfig:
     text_weight: float = 1.0  # scale of the projected text embedding added to the item's own embedding
     # Share of items whose own embedding is hidden per step: teaches reliance on text and KG.
     id_dropout: float = 0.1
+    cold_scale: float = 0.25  # share of layer 0 an item without training edges keeps (0.25 = 1/(layers+1))
     patience: int = 5  # epochs without a better validation NDCG@20 before stopping
     eval_every: int = 1
     seed: int = 0
@@ -84,6 +85,7 @@ class _Network(nn.Module):
         self.layers = config.layers
         self.text_weight = config.text_weight
         self.kg_weight = config.kg_weight
+        self.cold_scale = config.cold_scale
         self.users = nn.Embedding(data.n_users, config.dim)
         self.items = nn.Embedding(data.n_items, config.dim)
         self.entities = nn.Embedding(max(data.n_entities, 1), config.dim)
@@ -114,12 +116,17 @@ class _Network(nn.Module):
         return torch.cat([self.users.weight, items])
 
     def propagate(self, adjacency: torch.Tensor, item_mask: torch.Tensor | None = None) -> torch.Tensor:
-        current = self.layer0(item_mask)
-        total = current
+        first = self.layer0(item_mask)
+        current, total = first, first
         for _ in range(self.layers):
             current = torch.sparse.mm(adjacency, current)
             total = total + current
-        return total / (self.layers + 1)
+        mean = total / (self.layers + 1)
+        # A node without training edges gets nothing from propagation: averaging its layer 0 with empty
+        # layers would shrink cold items' scores by (layers + 1) against warm ones; cold_scale sets how
+        # much of its layer 0 it keeps instead (1: all of it).
+        isolated = (torch.sparse.sum(adjacency, dim=1).to_dense() == 0)[:, None]
+        return torch.where(isolated, first * self.cold_scale, mean)
 
 
 class KgTextGcn:
