@@ -87,10 +87,14 @@ def lake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: N
 def read_artifact_markdown() -> str:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
+    # The newest: the harness is shared by the session, and other flows' ingests publish the key too.
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-report"]))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-report"])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
         )
     assert found, "no ingest-report artifact"
     return str(found[0].data)

@@ -81,7 +81,7 @@ def test_two_nights_register_two_versions_and_replace_recommendations(
     assert second.challenger and second.challenger["version"] == "2"
     assert second.champion and second.champion["version"] == "1"  # scored on the challenger's split
     assert second.promotion and second.promotion["reasons"]
-    client = MlflowClient(tracking_uri=mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     versions = client.search_model_versions("name='shopgraph-recommender'")
     assert sorted(str(v.version) for v in versions) == ["1", "2"]
     champion = client.get_model_version_by_alias("shopgraph-recommender", "champion")

@@ -70,7 +70,7 @@ def test_models_logged_side_by_side_and_main_registered(settings, mlflow_uri: st
         experiment="test-recsys-tastes",
         tags={"prefect_flow_run_id": "flow-123"},
     )
-    client = MlflowClient(tracking_uri=mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     experiment = client.get_experiment_by_name("test-recsys-tastes")
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
@@ -94,6 +94,7 @@ def test_models_logged_side_by_side_and_main_registered(settings, mlflow_uri: st
     assert str(version.version) == "1" and version.run_id == main.info.run_id
 
     mlflow.set_tracking_uri(mlflow_uri)
+    mlflow.set_registry_uri(mlflow_uri)
     model = mlflow.pyfunc.load_model("models:/shopgraph-recommender@challenger")
     predicted = model.predict(pd.DataFrame({"user_id": ["u00", "u01", "nobody"]}), params={"k": 5})
     assert sorted(set(predicted["user_id"])) == ["u00", "u01"]
@@ -113,7 +114,8 @@ def test_batch_needs_a_champion_then_replaces_its_set(settings, mlflow_uri: str)
     train_models(
         data, ["kg_text_gcn"], settings.recsys, tracking_uri=mlflow_uri, experiment="test-recsys-batch"
     )
-    MlflowClient(tracking_uri=mlflow_uri).set_registered_model_alias("shopgraph-recommender", "champion", "1")
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
+    client.set_registered_model_alias("shopgraph-recommender", "champion", "1")
     first = recommend_batch(settings, date(2026, 1, 3), k=4, to_graph=False)
     again = recommend_batch(settings, date(2026, 1, 4), k=4, to_graph=False)
     current = read_current(settings.lake_root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import polars as pl
@@ -12,7 +13,7 @@ import polars as pl
 from shopgraph.adapters.explanations import EXPLANATION_SCHEMA, explain_recommendations
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.adapters.recommendations_store import graph_counts, write_graph, write_lake
-from shopgraph.adapters.registry import alias_version, model_uri, registry_client
+from shopgraph.adapters.registry import alias_version, download_model, model_uri, registry_client
 from shopgraph.errors import ShopgraphError
 from shopgraph.recsys.pyfunc import RecommenderModel
 from shopgraph.recsys.scorer import FactorScorer
@@ -45,11 +46,10 @@ def load_scorer(settings: Settings, alias: str = CHAMPION) -> tuple[FactorScorer
         raise NoChampionError(
             f"{name}@{alias}: no such model version at {uri}; run `shopgraph train` and promote"
         )
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     with tempfile.TemporaryDirectory(prefix="shopgraph-champion-") as work:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri(name, alias), dst_path=work)
-        model = mlflow.pyfunc.load_model(local)
+        # Explicit URIs, no global MLflow state: the download resolves the alias against `uri` only.
+        local = download_model(model_uri(name, alias), uri, Path(work))
+        model = mlflow.pyfunc.load_model(str(local))
         python_model = model.unwrap_python_model()
         if not isinstance(python_model, RecommenderModel):
             raise NoChampionError(f"{name}@{alias}: version {version.version} is not a shopgraph recommender")
