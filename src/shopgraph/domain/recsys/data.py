@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,6 @@ class Interactions:
     def select(self, mask: np.ndarray) -> Interactions:
         """The rows where mask (bool array or index array) holds."""
         return Interactions(self.users[mask], self.items[mask], self.weights[mask], self.times[mask])
-
-    def matrix(self, n_users: int, n_items: int) -> torch.Tensor:
-        """A sparse COO (n_users x n_items) float32 tensor of the weights, duplicates summed."""
-        index = torch.from_numpy(np.stack([self.users, self.items]))
-        values = torch.from_numpy(self.weights.astype(np.float32))
-        return torch.sparse_coo_tensor(index, values, (n_users, n_items)).coalesce()
 
 
 @dataclass(frozen=True)

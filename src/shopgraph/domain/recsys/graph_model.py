@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -86,6 +86,12 @@ class _Network(nn.Module):
         self.text_weight = config.text_weight
         self.kg_weight = config.kg_weight
         self.cold_scale = config.cold_scale
+        # Users and items without a training pair: the rows of the adjacency that are empty, known once.
+        degree = (
+            np.bincount(data.train.users, minlength=data.n_users),
+            np.bincount(data.train.items, minlength=data.n_items),
+        )
+        self.register_buffer("isolated", torch.from_numpy(np.concatenate(degree) == 0))
         self.users = nn.Embedding(data.n_users, config.dim)
         self.items = nn.Embedding(data.n_items, config.dim)
         self.entities = nn.Embedding(max(data.n_entities, 1), config.dim)
@@ -125,8 +131,8 @@ class _Network(nn.Module):
         # A node without training edges gets nothing from propagation: averaging its layer 0 with empty
         # layers would shrink cold items' scores by (layers + 1) against warm ones; cold_scale sets how
         # much of its layer 0 it keeps instead (1: all of it).
-        isolated = (torch.sparse.sum(adjacency, dim=1).to_dense() == 0)[:, None]
-        return torch.where(isolated, first * self.cold_scale, mean)
+        isolated = cast(torch.Tensor, self.isolated)
+        return torch.where(isolated[:, None], first * self.cold_scale, mean)
 
 
 class KgTextGcn:
