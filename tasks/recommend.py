@@ -91,6 +91,7 @@ def batch_recommend(day: date) -> dict[str, Any]:
         "rows": result.rows,
         "lake_path": result.lake_path,
         "graph_edges": result.graph_edges,
+        "guardrail_blocked": result.guardrail_blocked,
     }
 
 
@@ -124,6 +125,7 @@ def publish_nightly_summary(result: dict[str, Any]) -> None:
         lines.append(
             f"- recommendations: {recs['rows']} for {recs['users']} users "
             f"by version {recs['model_version']}, "
-            f"{recs['graph_edges']} RECOMMENDED edges"
+            f"{recs['graph_edges']} RECOMMENDED edges, "
+            f"{recs.get('guardrail_blocked', 0)} products held back by the quality guardrail"
         )
     create_markdown_artifact("\n".join(lines), key="nightly-summary")

@@ -91,7 +91,8 @@ def run_demo(settings: Settings, console: Console) -> None:
         f"promote: version {promoted.version} {promoted.decision.outcome}; "
         f"champion {promoted.champion_after}",
         f"recommend: {batch.rows} recommendations for {batch.users} users by version {batch.model_version}, "
-        f"{batch.graph_edges} RECOMMENDED edges",
+        f"{batch.graph_edges} RECOMMENDED edges, {batch.guardrail_blocked} products held back by the "
+        "quality guardrail",
         *examples,
         f"done in {time.monotonic() - started:.0f}s; stop the stack with `make services-down`",
     ]

@@ -202,6 +202,11 @@ class RecsysSettings(_Section):
     patience: int = Field(default=5, ge=1)
     ease_l2: float = Field(default=500.0, gt=0)
     knn_neighbours: int = Field(default=100, gt=0)
+    # Quality guardrail of batch recommendations (review-mined, see docs/search.md): products whose
+    # smoothed rating is below min_quality_score (1-5 scale), or with a complaint theme named by at least
+    # max_issue_share of their reviews, are never recommended. 0 and 1 switch either rule off.
+    min_quality_score: float = Field(default=2.5, ge=0, le=5)
+    max_issue_share: float = Field(default=0.5, gt=0, le=1)
 
 
 class PromotionSettings(_Section):

@@ -5,15 +5,25 @@ from __future__ import annotations
 import gzip
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
-from shopgraph.adapters.lake import landing_files, read_parquet, read_parquet_schema
+from shopgraph.adapters.lake import (
+    landing_files,
+    landing_partitions,
+    partition_day,
+    read_parquet,
+    read_parquet_schema,
+)
 from shopgraph.importers.common import ImportResult
 from shopgraph.importers.runner import run_import
 from shopgraph.importers.writer import WrittenImport
+from shopgraph.ingestion.pipeline import IngestOptions, ingest_range
+from shopgraph.ingestion.pipeline import landing_tables as landing_tables_of
 from shopgraph.schemas import landing as L
 from shopgraph.settings import REPO_ROOT
 
@@ -142,6 +152,38 @@ def test_flipkart_catalog_csv(tmp_path: Path) -> None:
     assert products[L.CATEGORY_PATH].str.contains(" > ").mean() > 0.9  # type: ignore[operator]
     assert products[L.COLOUR].drop_nulls().len() > 100
     assert (products[L.PRICE].drop_nulls() > 0).all()
+
+
+def ingest_all(lake: Path) -> list[dict[str, Any]]:
+    """Every landing partition through ingestion (rules and GX) with default options."""
+    tables = landing_tables_of(str(lake))
+    days = sorted(
+        {partition_day(folder) for table in tables for folder in landing_partitions(str(lake), table)}
+    )
+    results = ingest_range(
+        str(lake), tables, days, now=datetime(2026, 6, 1, tzinfo=UTC), options=IngestOptions()
+    )
+    return [result for result in results if result["status"] != "absent"]
+
+
+@pytest.mark.parametrize(
+    ("dataset_name", "format_name", "source", "mapping"),
+    [
+        ("crowdflower", "relevance-csv", "train.csv", "crowdflower.yaml"),
+        ("flipkart-products", "catalog-csv", "product.csv", "flipkart.yaml"),
+    ],
+)
+def test_imported_real_data_passes_ingestion_whole(
+    tmp_path: Path, dataset_name: str, format_name: str, source: str, mapping: str
+) -> None:
+    """Importer conventions (namespaced ids, INR prices, null prices, 'Uncategorised') are what the
+    ingestion rules and expectation suites accept: every imported row is curated, none quarantined."""
+    timed_import(format_name, dataset(dataset_name) / source, tmp_path, MAPPINGS / mapping)
+    results = ingest_all(tmp_path)
+    assert results and all(result["status"] == "ok" for result in results), results
+    for result in results:
+        assert result["rows"]["curated"] == result["rows"]["in"] > 0, result
+        assert result["rows"]["quarantined"] == 0, result
 
 
 def test_rerun_of_a_real_import_changes_nothing(tmp_path: Path) -> None:

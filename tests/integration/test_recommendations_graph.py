@@ -11,6 +11,7 @@ from neo4j import Driver
 
 from shopgraph.adapters.explanations import explain_recommendations, user_recommendations
 from shopgraph.adapters.graph_store import neo4j_driver
+from shopgraph.adapters.quality_store import failing_guardrail
 from shopgraph.adapters.recommendations_store import graph_counts, write_graph
 from shopgraph.settings import Settings
 
@@ -92,3 +93,17 @@ def test_explanations_are_graph_paths_ranked_by_interaction_strength(driver: Dri
     ]
     assert rows[1]["explanations"] == []
     assert user_recommendations(driver, DB, "nobody' OR 1=1 //", 5) == []
+
+
+def test_quality_guardrail_names_low_rated_and_complained_about_products(driver: Driver) -> None:
+    driver.execute_query(
+        "MATCH (p:Product {product_id: 'p1'}) SET p.quality_score = 1.8 "
+        "WITH count(*) AS done MATCH (p:Product {product_id: 'p2'}) SET p.quality_score = 4.1 "
+        "MERGE (i:Issue {name: 'defective'}) MERGE (p)-[:HAS_ISSUE {share: 0.6}]->(i) "
+        "WITH count(*) AS done MATCH (p:Product {product_id: 'p3'}), (i:Issue {name: 'defective'}) "
+        "SET p.quality_score = 3.9 MERGE (p)-[:HAS_ISSUE {share: 0.3}]->(i)",
+        database_=DB,
+    )
+    assert failing_guardrail(driver, DB, 2.5, 0.5) == ["p1", "p2"]
+    assert failing_guardrail(driver, DB, 0.0, 0.25) == ["p2", "p3"]  # p4 has no quality yet: kept
+    assert failing_guardrail(driver, DB, 0.0, 1.0) == []

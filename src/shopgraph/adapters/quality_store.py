@@ -36,6 +36,11 @@ ISSUES_QUERY = (
     "RETURN p.product_id AS product_id, i.name AS issue, r.share AS share, r.reviews AS reviews "
     "ORDER BY product_id, issue"
 )
+FAILING_GUARDRAIL_QUERY = (
+    "MATCH (p:Product) WHERE p.quality_score < $min_quality_score "
+    "OR EXISTS { MATCH (p)-[r:HAS_ISSUE]->(:Issue) WHERE r.share >= $max_issue_share } "
+    "RETURN p.product_id AS product_id ORDER BY product_id"
+)
 
 
 def ensure_issue_schema(driver: Driver, database: str) -> None:
@@ -65,3 +70,15 @@ def read_issues(driver: Driver, database: str) -> pl.DataFrame:
         schema={"product_id": pl.String, "issue": pl.String, "share": pl.Float64, "reviews": pl.Int64},
         orient="row",
     )
+
+
+def failing_guardrail(
+    driver: Driver, database: str, min_quality_score: float, max_issue_share: float
+) -> list[str]:
+    """Ids of products rated below min_quality_score or with an issue share of at least max_issue_share."""
+    records, _, _ = driver.execute_query(
+        FAILING_GUARDRAIL_QUERY,
+        {"min_quality_score": min_quality_score, "max_issue_share": max_issue_share},
+        database_=database,
+    )
+    return [str(record["product_id"]) for record in records]

@@ -62,5 +62,6 @@ def register(app: typer.Typer) -> None:
         )
         out.print(
             f"model version {result.model_version}: {result.rows} recommendations for {result.users} users "
-            f"-> {result.lake_path}; {result.graph_edges} RECOMMENDED edges in the graph"
+            f"-> {result.lake_path}; {result.graph_edges} RECOMMENDED edges in the graph; "
+            f"{result.guardrail_blocked} products held back by the quality guardrail"
         )

@@ -12,6 +12,7 @@ import polars as pl
 
 from shopgraph.adapters.explanations import EXPLANATION_SCHEMA, explain_recommendations
 from shopgraph.adapters.graph_store import neo4j_driver
+from shopgraph.adapters.quality_store import failing_guardrail
 from shopgraph.adapters.recommendations_store import graph_counts, write_graph, write_lake
 from shopgraph.adapters.registry import alias_version, download_model, model_uri, registry_client
 from shopgraph.errors import ShopgraphError
@@ -35,6 +36,7 @@ class BatchResult:
     rows: int
     lake_path: str
     graph_edges: int
+    guardrail_blocked: int  # products the quality guardrail kept out of every list
 
 
 def load_scorer(settings: Settings, alias: str = CHAMPION) -> tuple[FactorScorer, str]:
@@ -59,10 +61,23 @@ def load_scorer(settings: Settings, alias: str = CHAMPION) -> tuple[FactorScorer
 def recommend_batch(
     settings: Settings, day: date, k: int | None = None, to_graph: bool = True
 ) -> BatchResult:
-    """Top-k (default recsys.top_k) unseen products per user the champion knows; replaces the last set."""
+    """Top-k (default recsys.top_k) unseen products per user the champion knows; replaces the last set.
+
+    With the graph, products failing the review-quality guardrail (recsys.min_quality_score,
+    recsys.max_issue_share) are left out of every list.
+    """
     scorer, version = load_scorer(settings)
     k = k or settings.recsys.top_k
-    frame = scorer.recommend([str(user) for user in scorer.user_ids.tolist()], k)
+    blocked: list[str] = []
+    if to_graph:
+        with neo4j_driver(settings) as driver:
+            blocked = failing_guardrail(
+                driver,
+                settings.neo4j.database,
+                settings.recsys.min_quality_score,
+                settings.recsys.max_issue_share,
+            )
+    frame = scorer.recommend([str(user) for user in scorer.user_ids.tolist()], k, exclude=blocked)
     frame = frame.with_columns(pl.lit(version).alias("model_version"), pl.lit(day).alias("dt"))
     edges = 0
     explanations = pl.DataFrame(schema=EXPLANATION_SCHEMA)
@@ -78,4 +93,4 @@ def recommend_batch(
         pl.col("explanations").fill_null(pl.lit([], dtype=pl.List(pl.String)))
     )
     path = write_lake(settings.lake_root, frame, day)
-    return BatchResult(version, frame["user_id"].n_unique(), frame.height, path, edges)
+    return BatchResult(version, frame["user_id"].n_unique(), frame.height, path, edges, len(blocked))

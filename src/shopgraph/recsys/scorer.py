@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +79,15 @@ class FactorScorer:
                 stored["blocked"] if "blocked" in stored else np.zeros(0, np.int64),
             )
 
-    def recommend(self, user_ids: list[str], k: int, batch_users: int = 2048) -> pl.DataFrame:
-        """user_id, product_id, rank (from 1), score per known user_id asked; unknown ones are absent."""
+    def recommend(
+        self, user_ids: list[str], k: int, batch_users: int = 2048, exclude: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """user_id, product_id, rank (from 1), score per known user_id asked; unknown ones are absent.
+
+        Never recommends a user's known items, inactive items, or the product ids in exclude.
+        """
         lookup = {user: index for index, user in enumerate(self.user_ids.tolist())}
+        blocked = self.blocked_indexes(exclude)
         known = [(user, lookup[user]) for user in dict.fromkeys(user_ids) if user in lookup]
         k = min(k, len(self.item_ids))
         items = torch.from_numpy(self.items)
@@ -99,7 +106,7 @@ class FactorScorer:
                 else np.zeros(0, np.int64)
             )
             scores[torch.from_numpy(seen_rows), torch.from_numpy(seen_cols.astype(np.int64))] = -torch.inf
-            scores[:, torch.from_numpy(self.blocked)] = -torch.inf
+            scores[:, torch.from_numpy(blocked)] = -torch.inf
             top = torch.topk(scores, k, dim=1)
             valid = torch.isfinite(top.values)
             frames.append(
@@ -116,3 +123,11 @@ class FactorScorer:
         if not frames:
             return pl.DataFrame(schema=RECOMMENDATION_SCHEMA)
         return pl.concat(frames)
+
+    def blocked_indexes(self, exclude: Sequence[str]) -> np.ndarray:
+        """Item indexes never recommended: the inactive ones plus those of the excluded product ids."""
+        if not exclude:
+            return self.blocked
+        wanted = set(exclude)
+        extra = np.array([i for i, item in enumerate(self.item_ids.tolist()) if item in wanted], np.int64)
+        return np.union1d(self.blocked, extra).astype(np.int64)
