@@ -68,11 +68,22 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlyResult:
     elif not data.skipped:
         print("no curated reviews yet: review quality not computed")
     if params.retrain:
-        result.challenger = train_challenger(str(flow_run.get_id() or ""))
+        train = train_challenger.with_options(refresh_cache=params.force)
+        result.challenger = train(str(flow_run.get_id() or ""))
         result.champion = evaluate_champion(result.challenger["snapshot"])
-        # Reaching this point means every partition passed validation: a failed table fails `daily`,
-        # and with it this flow, before the graph and the champion are touched.
-        result.promotion = promote_challenger(result.challenger, result.champion, validation_passed=True)
+        if result.champion and result.champion["version"] == result.challenger["version"]:
+            # Unchanged inputs: the cached challenger is the champion already; nothing to decide.
+            print(f"challenger version {result.challenger['version']} is the champion already")
+            result.promotion = {
+                "promoted": False,
+                "reasons": ["unchanged inputs: the challenger is the champion already"],
+                "champion": result.champion["version"],
+                "previous": None,
+            }
+        else:
+            # Reaching this point means every partition passed validation: a failed table fails `daily`,
+            # and with it this flow, before the graph and the champion are touched.
+            result.promotion = promote_challenger(result.challenger, result.champion, validation_passed=True)
     has_champion = result.promotion is None or result.promotion["champion"] is not None
     if params.recommend and has_champion:
         result.recommendations = batch_recommend(day)

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
+from prefect.context import TaskRunContext
 
 from shopgraph.adapters.recsys_sources import latest_snapshot
 from shopgraph.recsys.batch import recommend_batch
 from shopgraph.recsys.champion import champion_metrics, decide_and_apply
-from shopgraph.recsys.stage import SHOP_DATASET, experiment_name, lake_dataset
+from shopgraph.recsys.stage import SHOP_DATASET, experiment_name, lake_dataset, training_key
 from shopgraph.recsys.train import metric_name, train_models
 from shopgraph.settings import load_settings
 from tasks.retry import io_retries
 
 
-@task(name="train-challenger", **io_retries(1, 30.0))
+def challenger_cache_key(_: TaskRunContext, __: dict[str, Any]) -> str:
+    """The content of what the challenger is trained on (snapshot digest, vectors, settings, store)."""
+    settings = load_settings()
+    return "train-challenger-" + training_key(settings, [settings.recsys.main_model])
+
+
+# A re-run or resumed nightly on unchanged inputs reuses the registered challenger instead of training it
+# again: the result is persisted under a key made from the content of the inputs, not their names.
+@task(
+    name="train-challenger",
+    cache_key_fn=challenger_cache_key,
+    persist_result=True,
+    cache_expiration=timedelta(days=30),
+    **io_retries(1, 30.0),
+)
 def train_challenger(flow_run_id: str = "") -> dict[str, Any]:
     """Fit the main model on the latest graph export; it is registered with the alias `challenger`."""
     settings = load_settings()

@@ -10,8 +10,8 @@ otherwise from the catalog vocabulary in the graph (documented fallback; see doc
 from __future__ import annotations
 
 import logging
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +42,7 @@ from shopgraph.domain.search.fusion import (
     Hit,
     QueryEntity,
     Ranked,
+    facts_to_fetch,
     fuse,
 )
 from shopgraph.domain.search.metrics import NDCG_K, RECALL_K, QueryMetrics, mean_metrics, query_metrics
@@ -115,6 +116,9 @@ class SearchResponse:
         }
 
 
+FACTS_BATCH = 30  # product facts read per round trip while ranking (at least 2 x k)
+
+
 class SearchEngine:
     """Searches one graph with a query embedder and an optional entity extractor; reusable across queries."""
 
@@ -140,6 +144,11 @@ class SearchEngine:
         self.candidates = candidates
         self.max_query_chars = max_query_chars
         self.notes = list(notes)
+        # The two retrievers of a hybrid query run side by side (each waits mostly on Neo4j or torch).
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=False, cancel_futures=True)
 
     def search(
         self,
@@ -180,20 +189,30 @@ class SearchEngine:
         pool: Sequence[str] | None = None,
         vector: np.ndarray | None = None,
     ) -> dict[str, list[Hit]]:
-        """Candidates of the retrievers a mode needs: BM25 from the fulltext index, dense from the vectors."""
+        """Candidates of the retrievers a mode needs: BM25 from the fulltext index, dense from the vectors
+        (the two side by side)."""
+        bm25 = self._workers.submit(self._bm25, text, limit, pool) if mode in (HYBRID, BM25) else None
         hits: dict[str, list[Hit]] = {}
-        if mode in (HYBRID, BM25):
-            hits[BM25] = fulltext_candidates(self.driver, self.database, escape_lucene(text), limit, pool)
         if mode in (HYBRID, DENSE):
-            query_vector = vector if vector is not None else self.embed([text])[0]
-            try:
-                hits[DENSE] = vector_candidates(self.driver, self.database, query_vector, limit, pool)
-            except ClientError as exc:
-                raise SearchError(
-                    f"vector search failed ({exc.message}); is the graph loaded with embeddings of the "
-                    "configured embedding.model? Run `shopgraph graph schema` and `shopgraph graph load`"
-                ) from exc
-        return hits
+            hits[DENSE] = self._dense(text, limit, pool, vector)
+        if bm25 is not None:
+            hits[BM25] = bm25.result()
+        return {name: hits[name] for name in (BM25, DENSE) if name in hits}
+
+    def _bm25(self, text: str, limit: int, pool: Sequence[str] | None) -> list[Hit]:
+        return fulltext_candidates(self.driver, self.database, escape_lucene(text), limit, pool)
+
+    def _dense(
+        self, text: str, limit: int, pool: Sequence[str] | None, vector: np.ndarray | None
+    ) -> list[Hit]:
+        query_vector = vector if vector is not None else self.embed([text])[0]
+        try:
+            return vector_candidates(self.driver, self.database, query_vector, limit, pool)
+        except ClientError as exc:
+            raise SearchError(
+                f"vector search failed ({exc.message}); is the graph loaded with embeddings of the "
+                "configured embedding.model? Run `shopgraph graph schema` and `shopgraph graph load`"
+            ) from exc
 
     def rank(
         self,
@@ -204,11 +223,21 @@ class SearchEngine:
         k: int,
         notes: Sequence[str] = (),
     ) -> SearchResponse:
-        """Fuse (hybrid) or keep (bm25, dense) the rankings of one mode and describe the top k."""
+        """Fuse (hybrid) or keep (bm25, dense) the rankings of one mode and describe the top k.
+
+        Product facts are read in batches, best candidates first, only until no other candidate could
+        reach the top k (facts_to_fetch): the same results as reading them all, in fewer reads.
+        """
         config = self.config if mode == HYBRID else replace(self.config, entity_boost=0.0, quality_boost=0.0)
         chosen = {name: list(found) for name, found in hits.items() if mode == HYBRID or name == mode}
-        ids = [hit.product_id for found in chosen.values() for hit in found]
-        cards = product_cards(self.driver, self.database, ids)
+        cards: dict[str, ProductCard] = {}
+        fetched: set[str] = set()
+        batch = max(2 * k, FACTS_BATCH)
+        while wanted := facts_to_fetch(
+            chosen, {pid: card.facts for pid, card in cards.items()}, fetched, entities, config, k, batch
+        ):
+            cards.update(product_cards(self.driver, self.database, wanted))
+            fetched.update(wanted)
         ranked = fuse(chosen, {pid: card.facts for pid, card in cards.items()}, entities, config, k)
         results = [
             _result(position, item, cards.get(item.product_id)) for position, item in enumerate(ranked, 1)
@@ -283,23 +312,9 @@ def query_embedder(settings: Settings, driver: Driver) -> Embedder:
     return embed
 
 
-def _tracking_store_present(tracking_uri: str) -> str | None:
-    """Why the tracking store cannot hold a champion (None when it may): checked cheaply, so that a
-    stopped MLflow server or a missing SQLite file does not stall search on retries."""
-    if tracking_uri.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=2):  # noqa: S310
-                return None
-        except OSError as exc:
-            return f"MLflow at {tracking_uri} is unreachable ({exc})"
-    if tracking_uri.startswith("sqlite:///") and not Path(tracking_uri.removeprefix("sqlite:///")).exists():
-        return f"no MLflow store at {tracking_uri}"
-    return None
-
-
 def ner_extractor(settings: Settings, vocabulary: Mapping[str, Sequence[str]]) -> Extractor:
     """Query entities from the NER champion (or ner.model_uri), canonicalised with the catalog values."""
-    from shopgraph.adapters.registry import alias_version, registry_client
+    from shopgraph.adapters.registry import alias_version, registry_client, tracking_store_problem
     from shopgraph.domain.ner.merge import canonical_lookup
     from shopgraph.ner.extract import default_model_uri, load_ner, query_entities
     from shopgraph.ner.io import read_synonyms
@@ -308,7 +323,7 @@ def ner_extractor(settings: Settings, vocabulary: Mapping[str, Sequence[str]]) -
     tracking_uri = settings.mlflow.resolved_tracking_uri
     uri = default_model_uri(ner.registered_model, ner.champion_alias, ner.model_uri)
     if uri.startswith("models:/"):
-        problem = _tracking_store_present(tracking_uri)
+        problem = tracking_store_problem(tracking_uri)
         if problem is None and "@" in uri:
             name, _, alias = uri.removeprefix("models:/").partition("@")
             if alias_version(registry_client(tracking_uri), name, alias) is None:
@@ -360,7 +375,7 @@ def open_search(settings: Settings, entities: str | None = None) -> Iterator[Sea
 
     with neo4j_driver(settings) as driver:
         extract, source, notes = entity_extractor(settings, driver, entities or settings.search.entities)
-        yield SearchEngine(
+        engine = SearchEngine(
             driver,
             settings.neo4j.database,
             embed=query_embedder(settings, driver),
@@ -371,6 +386,10 @@ def open_search(settings: Settings, entities: str | None = None) -> Iterator[Sea
             max_query_chars=settings.search.max_query_chars,
             notes=notes,
         )
+        try:
+            yield engine
+        finally:
+            engine.close()
 
 
 def hybrid_search(

@@ -251,6 +251,13 @@ class QualitySettings(_Section):
     min_reviews: int = Field(default=2, ge=1)  # reviews naming it, at least
 
 
+class ServeSettings(_Section):
+    """The serving API (shopgraph serve): how fresh the popular fallback for unknown users is."""
+
+    popular_refresh_s: float = Field(default=300, gt=0)  # the popular lists are recomputed this often
+    popular_per_category: int = Field(default=100, gt=0)  # products kept per category (and overall)
+
+
 class Settings(BaseSettings):
     """All of shopgraph's configuration; build it with load_settings(), never at import time."""
 
@@ -272,6 +279,7 @@ class Settings(BaseSettings):
     recsys: RecsysSettings = RecsysSettings()
     search: SearchSettings = SearchSettings()
     quality: QualitySettings = QualitySettings()
+    serve: ServeSettings = ServeSettings()
 
     @field_validator("home")
     @classmethod

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 import torch
 from graph_inputs import wipe_graph
@@ -14,6 +15,7 @@ from mlflow import MlflowClient
 
 from shopgraph.adapters.graph_loader import graph_counts
 from shopgraph.adapters.graph_store import neo4j_driver
+from shopgraph.adapters.lake import lake_path, landing_files, write_parquet
 from shopgraph.adapters.recommendations_store import graph_counts as recommendation_counts
 from shopgraph.adapters.recommendations_store import read_current
 from shopgraph.generate import generate_shop
@@ -75,7 +77,6 @@ def test_two_nights_register_two_versions_and_replace_recommendations(
     with neo4j_driver(neo4j_env) as driver:
         after_second = graph_counts(driver, database)
         edges_second = recommendation_counts(driver, database)
-        wipe_graph(driver)
     assert after_second["Product"] >= after_first["Product"] and after_second["User"] >= after_first["User"]
     assert sum(after_second.values()) > sum(after_first.values())
     assert second.challenger and second.challenger["version"] == "2"
@@ -93,3 +94,34 @@ def test_two_nights_register_two_versions_and_replace_recommendations(
     assert set(lake_second["model_version"].to_list()) == {str(champion.version)}
     assert edges_first["batches"] == edges_second["batches"] == 1
     assert edges_second["edges"] == lake_second.height
+
+    # The same night again on unchanged inputs: no partition redone, the challenger's persisted result
+    # (keyed by the content of its inputs) reused instead of training and registering a third version.
+    again = nightly(NightlyParams(date=date(2026, 1, 3)))
+    assert again.data.skipped
+    assert again.challenger and again.challenger["version"] == "2"
+    with neo4j_driver(neo4j_env) as driver:
+        assert graph_counts(driver, database) == after_second
+        edges_again = recommendation_counts(driver, database)
+    assert edges_again == edges_second
+    assert sorted(str(v.version) for v in client.search_model_versions("name='shopgraph-recommender'")) == [
+        "1",
+        "2",
+    ]
+
+    # A validation failure (the next day's products lack a required column) fails the night before the
+    # graph stage: graph, champion and recommendations stay as they were.
+    broken = pl.read_parquet(landing_files(shop, "products")[-1]).drop("title")
+    write_parquet(broken, lake_path(shop, "landing", "products", "dt=2026-01-04", "part-00000.parquet"))
+    with pytest.raises(Exception, match="title"):
+        nightly(NightlyParams(date=date(2026, 1, 4)))
+    with neo4j_driver(neo4j_env) as driver:
+        assert graph_counts(driver, database) == after_second
+        assert recommendation_counts(driver, database) == edges_second
+        wipe_graph(driver)
+    champion_after = client.get_model_version_by_alias("shopgraph-recommender", "champion")
+    assert champion_after.version == champion.version
+    lake_after = read_current(shop)
+    assert lake_after is not None and lake_after.select("user_id", "product_id", "rank").equals(
+        lake_second.select("user_id", "product_id", "rank")
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import polars as pl
 
 from shopgraph.adapters.graph_export import EXPORTS, LATEST, MANIFEST, export_table_names
-from shopgraph.adapters.lake import filesystem, lake_path, read_bytes, read_parquet
+from shopgraph.adapters.lake import filesystem, lake_path, partition_files, read_bytes, read_parquet
 from shopgraph.domain.recsys.build import (
     INTERACTIONS,
     ITEM_CATEGORIES,
@@ -20,6 +21,7 @@ from shopgraph.embedding import read_product_embeddings
 from shopgraph.errors import ShopgraphError
 from shopgraph.importers.recbole import read_atomic
 from shopgraph.importers.report import ImportReport
+from shopgraph.schemas.lake_layout import PRODUCT_EMBEDDINGS
 
 
 class SourceError(ShopgraphError):
@@ -35,14 +37,29 @@ def latest_snapshot(lake: str) -> str:
     return str(json.loads(read_bytes(pointer))["path"])
 
 
-def snapshot_frames(folder: str) -> tuple[dict[str, pl.DataFrame], str]:
-    """Every export table of the snapshot folder by name, and the snapshot digest from its manifest."""
+def snapshot_digest(folder: str) -> str:
+    """The content digest of a complete export snapshot, from its manifest."""
     manifest = lake_path(folder, MANIFEST)
     fs, target = filesystem(manifest)
     if not fs.exists(target):
         raise SourceError(f"{folder}: not a complete graph export (no {MANIFEST})")
-    digest = str(json.loads(read_bytes(manifest))["digest"])
+    return str(json.loads(read_bytes(manifest))["digest"])
+
+
+def snapshot_frames(folder: str) -> tuple[dict[str, pl.DataFrame], str]:
+    """Every export table of the snapshot folder by name, and the snapshot digest from its manifest."""
+    digest = snapshot_digest(folder)
     return {name: read_parquet(lake_path(folder, f"{name}.parquet")) for name in export_table_names()}, digest
+
+
+def embeddings_fingerprint(lake: str) -> str:
+    """A digest of the stored product vectors' files (empty text before enrichment)."""
+    files = partition_files(lake_path(lake, *PRODUCT_EMBEDDINGS))
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.rsplit("/", 1)[-1].encode())
+        digest.update(read_bytes(path))
+    return digest.hexdigest() if files else ""
 
 
 def lake_embeddings(lake: str) -> pl.DataFrame | None:

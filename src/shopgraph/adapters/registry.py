@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 
 import mlflow
@@ -82,3 +83,17 @@ def download_model(uri: str, tracking_uri: str, destination: Path) -> Path:
         artifact_uri=source, dst_path=str(destination), tracking_uri=tracking_uri
     )
     return Path(local)
+
+
+def tracking_store_problem(tracking_uri: str) -> str | None:
+    """Why the tracking store cannot hold a champion (None when it may): checked cheaply, so that a
+    stopped MLflow server or a missing SQLite file does not stall search on retries."""
+    if tracking_uri.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=2):  # noqa: S310
+                return None
+        except OSError as exc:
+            return f"MLflow at {tracking_uri} is unreachable ({exc})"
+    if tracking_uri.startswith("sqlite:///") and not Path(tracking_uri.removeprefix("sqlite:///")).exists():
+        return f"no MLflow store at {tracking_uri}"
+    return None

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 
-from shopgraph.adapters.recsys_sources import lake_embeddings, latest_snapshot, snapshot_frames
+from shopgraph.adapters.recsys_sources import (
+    embeddings_fingerprint,
+    lake_embeddings,
+    latest_snapshot,
+    snapshot_digest,
+    snapshot_frames,
+)
 from shopgraph.domain.recsys.build import DatasetConfig, build_dataset
 from shopgraph.domain.recsys.data import RecDataset
 from shopgraph.recsys.models import resolve_names
@@ -41,6 +49,21 @@ def lake_dataset(settings: Settings, snapshot: str = "") -> tuple[RecDataset, st
         frames, dataset_config(settings.recsys), name=SHOP_DATASET, embeddings=lake_embeddings(lake)
     )
     return data, digest
+
+
+def training_key(settings: Settings, models: Sequence[str], snapshot: str = "") -> str:
+    """A digest of everything a training run reads and where it registers: the export snapshot's digest
+    (the latest when empty), the stored product vectors, the recsys settings, the model names and the
+    tracking URI. Equal keys mean a finished run can be reused instead of trained again."""
+    lake = settings.lake_root
+    parts = {
+        "snapshot": snapshot_digest(snapshot or latest_snapshot(lake)),
+        "embeddings": embeddings_fingerprint(lake),
+        "recsys": settings.recsys.model_dump(mode="json"),
+        "models": list(models),
+        "tracking_uri": settings.mlflow.resolved_tracking_uri,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def train_on_lake(

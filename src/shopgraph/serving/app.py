@@ -11,10 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from shopgraph.adapters.explanations import sentence
-from shopgraph.adapters.registry import alias_version, registry_client
+from shopgraph.adapters.registry import alias_version, registry_client, tracking_store_problem
 from shopgraph.domain.search.query import QueryError
 from shopgraph.search import SearchError, open_search
 from shopgraph.serving import queries
+from shopgraph.serving.popular import PopularLists, popular_in_tastes
 from shopgraph.settings import Settings
 
 MAX_K = 100
@@ -58,6 +59,15 @@ def create_app(settings: Settings) -> FastAPI:
             engine = stack.enter_context(open_search(settings))
             state["engine"] = engine
             state["driver"] = engine.driver
+            popular = PopularLists(
+                lambda: queries.popular_products(
+                    engine.driver, settings.neo4j.database, settings.serve.popular_per_category
+                ),
+                settings.serve.popular_refresh_s,
+            )
+            popular.start()
+            stack.callback(popular.stop)
+            state["popular"] = popular
             yield
 
     app = FastAPI(
@@ -72,12 +82,18 @@ def create_app(settings: Settings) -> FastAPI:
         """Neo4j reachable, and which recommender version is the champion."""
         state["driver"].verify_connectivity()
         champion = None
-        try:
-            client = registry_client(settings.mlflow.resolved_tracking_uri)
-            version = alias_version(client, settings.recsys.registered_model, "champion")
-            champion = str(version.version) if version is not None else None
-        except Exception as exc:  # noqa: BLE001 - health reports the registry as unavailable, never fails
-            champion = f"unavailable: {type(exc).__name__}"
+        tracking_uri = settings.mlflow.resolved_tracking_uri
+        problem = tracking_store_problem(tracking_uri)  # a 2 s probe: health never waits on MLflow retries
+        if problem is not None:
+            champion = f"unavailable: {problem}"
+        else:
+            try:
+                version = alias_version(
+                    registry_client(tracking_uri), settings.recsys.registered_model, "champion"
+                )
+                champion = str(version.version) if version is not None else None
+            except Exception as exc:  # noqa: BLE001 - health reports the registry as unavailable, never fails
+                champion = f"unavailable: {type(exc).__name__}"
         return {"status": "ok", "neo4j": settings.neo4j.uri, "champion": champion}
 
     @app.get("/search")
@@ -99,7 +115,8 @@ def create_app(settings: Settings) -> FastAPI:
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
     ) -> RecommendResponse:
         """The champion's precomputed recommendations with explanations; for unknown users (or before the
-        first batch) the most popular products in the categories the user touched."""
+        first batch) the most popular products in the categories the user touched (overall for a new
+        user), from lists recomputed every serve.popular_refresh_s seconds."""
         rows = queries.recommended(state["driver"], database, user_id, k)
         if rows:
             return RecommendResponse(
@@ -117,22 +134,16 @@ def create_app(settings: Settings) -> FastAPI:
                     for row in rows
                 ],
             )
-        popular = queries.popular_in_tastes(state["driver"], database, user_id, k)
+        tastes = queries.user_categories(state["driver"], database, user_id)
+        popular = popular_in_tastes(state["popular"].snapshot, tastes, k)
+        why = "popular in categories you browsed" if tastes else "popular with shoppers"
         return RecommendResponse(
             user_id=user_id,
             source="popular",
             model_version=None,
             items=[
-                Recommendation(
-                    rank=rank,
-                    product_id=row["product_id"],
-                    title=row["title"],
-                    score=None,
-                    why=[
-                        "popular in categories you browsed" if row["in_tastes"] else "popular with shoppers"
-                    ],
-                )
-                for rank, row in enumerate(popular, start=1)
+                Recommendation(rank=rank, product_id=p.product_id, title=p.title, score=None, why=[why])
+                for rank, p in enumerate(popular, start=1)
             ],
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shopgraph.domain.ner.labels import category_leaf
@@ -150,6 +150,57 @@ def _reasons(
     return tuple(reasons)
 
 
+def boosted(
+    base: float, matched: Sequence[QueryEntity], product: ProductFacts | None, config: FusionConfig
+) -> float:
+    """The fused score: base x (1 + entity_boost x matched entities) x the quality factor."""
+    score = base * (1.0 + config.entity_boost * len(matched))
+    return score * quality_factor(product.quality_score if product else None, config.quality_boost)
+
+
+def max_boost(entities: Sequence[QueryEntity], config: FusionConfig) -> float:
+    """The largest factor boosts can give a product: every query entity matched, top quality."""
+    return (1.0 + config.entity_boost * len(entities)) * (1.0 + abs(config.quality_boost) * 0.5)
+
+
+def facts_to_fetch(
+    hits: Mapping[str, Sequence[Hit]],
+    facts: Mapping[str, ProductFacts],
+    fetched: Collection[str],
+    entities: Sequence[QueryEntity],
+    config: FusionConfig,
+    limit: int,
+    batch: int,
+) -> list[str]:
+    """The next products (up to batch, best fused base score first) whose facts could still change the
+    top `limit` of fuse(); empty once it is final.
+
+    It is final when no product outside `fetched`, even with every boost, can beat the limit-th boosted
+    score among the fetched ones; a product without facts scores as unboosted, below that bound, so
+    fuse() with the facts at hand gives exactly the top `limit` it would give with every product's facts.
+    """
+    weights = {BM25: config.bm25_weight, DENSE: config.dense_weight}
+    fused = rrf_scores(
+        {name: [h.product_id for h in found] for name, found in hits.items()}, weights, config.k
+    )
+    waiting = sorted(
+        ((pid, base) for pid, base in fused.items() if pid not in fetched), key=lambda x: (-x[1], x[0])
+    )
+    if not waiting:
+        return []
+    scores = sorted(
+        (
+            boosted(base, matched_entities(entities, facts.get(pid)), facts.get(pid), config)
+            for pid, base in fused.items()
+            if pid in fetched
+        ),
+        reverse=True,
+    )
+    if len(scores) >= limit and waiting[0][1] * max_boost(entities, config) < scores[limit - 1]:
+        return []
+    return [pid for pid, _ in waiting[:batch]]
+
+
 def fuse(
     hits: Mapping[str, Sequence[Hit]],
     facts: Mapping[str, ProductFacts],
@@ -174,8 +225,7 @@ def fuse(
         own = by_product[product_id]
         product = facts.get(product_id)
         matched = matched_entities(entities, product)
-        score = base * (1.0 + config.entity_boost * len(matched))
-        score *= quality_factor(product.quality_score if product else None, config.quality_boost)
+        score = boosted(base, matched, product, config)
         ranks = {name: hit.rank for name, hit in own.items()}
         reasons = _reasons(ranks, own, matched, product, config.quality_boost)
         results.append(Ranked(product_id, score, base, ranks, matched, reasons))
