@@ -47,4 +47,3 @@ shoot() {  # shoot NAME PATH: a 1440x900 PNG of the UI page at PATH after its sc
 mkdir -p "$OUT"
 shoot prefect-deployments /deployments
 shoot prefect-backfill-form "/deployments/deployment/$(deployment_id backfill backfill)/run"
-shoot prefect-runs /runs

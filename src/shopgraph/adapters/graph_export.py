@@ -13,6 +13,7 @@ from neo4j import Driver, ManagedTransaction, NotificationDisabledClassification
 
 from shopgraph.adapters.lake import filesystem, lake_path, parquet_bytes, read_bytes, write_bytes, write_text
 from shopgraph.domain import graph_rows as G
+from shopgraph.errors import ShopgraphError
 
 EXPORTS = "exports/graph"
 MANIFEST = "manifest.json"
@@ -200,3 +201,16 @@ def export_graph(
     write_text(manifest, json.dumps({"digest": digest, "rows": rows, "files": sorted(files)}, indent=2))
     write_text(lake_path(lake, EXPORTS, LATEST), latest)
     return ExportResult(folder, digest, rows, reused=False)
+
+
+class ExportMissingError(ShopgraphError):
+    """There is no (complete) graph export where one was asked for; the message names the path."""
+
+
+def latest_snapshot(lake: str) -> str:
+    """The folder of the last graph export (exports/graph/latest.json)."""
+    pointer = lake_path(lake, EXPORTS, LATEST)
+    fs, target = filesystem(pointer)
+    if not fs.exists(target):
+        raise ExportMissingError(f"{pointer}: no graph export yet; run `shopgraph graph` (it exports) first")
+    return str(json.loads(read_bytes(pointer))["path"])

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import polars as pl
 
-from shopgraph.adapters.graph_export import EXPORTS, LATEST, MANIFEST, export_table_names
+from shopgraph.adapters.graph_export import (
+    MANIFEST,
+    ExportMissingError,
+    export_table_names,
+)
 from shopgraph.adapters.lake import filesystem, lake_path, partition_files, read_bytes, read_parquet
 from shopgraph.domain.recsys.build import (
     INTERACTIONS,
@@ -18,23 +22,13 @@ from shopgraph.domain.recsys.build import (
     PRODUCTS,
 )
 from shopgraph.embedding import read_product_embeddings
-from shopgraph.errors import ShopgraphError
 from shopgraph.importers.recbole import read_atomic
 from shopgraph.importers.report import ImportReport
 from shopgraph.schemas.lake_layout import PRODUCT_EMBEDDINGS
 
 
-class SourceError(ShopgraphError):
+class SourceError(ExportMissingError):
     """Recommender input is missing or unreadable; the message names the path."""
-
-
-def latest_snapshot(lake: str) -> str:
-    """The folder of the last graph export (exports/graph/latest.json)."""
-    pointer = lake_path(lake, EXPORTS, LATEST)
-    fs, target = filesystem(pointer)
-    if not fs.exists(target):
-        raise SourceError(f"{pointer}: no graph export yet; run `shopgraph graph` (it exports) first")
-    return str(json.loads(read_bytes(pointer))["path"])
 
 
 def snapshot_digest(folder: str) -> str:

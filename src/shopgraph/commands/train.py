@@ -39,9 +39,15 @@ def register(app: typer.Typer) -> None:
             result = train_flow(TrainParams(model=model, snapshot=snapshot, epochs=epochs, device=device))
             rows, experiment, version = result.table, result.experiment, result.version
         else:
-            from shopgraph.recsys.stage import train_on_lake
+            from shopgraph.adapters.graph_export import latest_snapshot
+            from shopgraph.recsys.names import resolve_names
 
             settings = cli_settings(recsys=overrides)
+            resolve_names(model, settings.recsys)  # bad names and a missing export fail before torch loads
+            if not snapshot:
+                latest_snapshot(settings.lake_root)
+            from shopgraph.recsys.stage import train_on_lake
+
             report = train_on_lake(
                 settings, model, snapshot, progress=lambda line: console.print(f"[dim]{line}[/]")
             )

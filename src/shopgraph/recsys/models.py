@@ -6,14 +6,8 @@ from shopgraph.domain.recsys.api import Recommender
 from shopgraph.domain.recsys.baselines import BPRMF, EASE, ItemKNN, Popularity
 from shopgraph.domain.recsys.data import RecDataset
 from shopgraph.domain.recsys.graph_model import KgTextGcn, KgTextGcnConfig
-from shopgraph.errors import ShopgraphError
+from shopgraph.recsys.names import MODEL_NAMES, UnknownModelError
 from shopgraph.settings import RecsysSettings
-
-MODEL_NAMES: tuple[str, ...] = ("popularity", "item_knn", "bpr", "ease", "kg_text_gcn")
-
-
-class UnknownModelError(ShopgraphError):
-    """A model name that is not one of MODEL_NAMES."""
 
 
 def main_model_config(config: RecsysSettings) -> KgTextGcnConfig:
@@ -55,16 +49,3 @@ def make_model(name: str, config: RecsysSettings, data: RecDataset) -> Recommend
     if name == "kg_text_gcn":
         return KgTextGcn(main_model_config(config))
     raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)} or all")
-
-
-def resolve_names(requested: str, config: RecsysSettings) -> list[str]:
-    """'all' -> the configured list; otherwise a comma-separated list, each checked."""
-    names = (
-        list(config.models) if requested == "all" else [n.strip() for n in requested.split(",") if n.strip()]
-    )
-    unknown = [name for name in names if name not in MODEL_NAMES]
-    if unknown or not names:
-        raise UnknownModelError(
-            f"unknown model {', '.join(unknown) or requested!r}; choose from {', '.join(MODEL_NAMES)} or all"
-        )
-    return names

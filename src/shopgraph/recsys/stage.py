@@ -15,7 +15,7 @@ from shopgraph.adapters.recsys_sources import (
 )
 from shopgraph.domain.recsys.build import DatasetConfig, build_dataset
 from shopgraph.domain.recsys.data import RecDataset
-from shopgraph.recsys.models import resolve_names
+from shopgraph.recsys.names import resolve_names
 from shopgraph.recsys.train import Progress, TrainReport, train_models
 from shopgraph.settings import RecsysSettings, Settings
 
