@@ -9,7 +9,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 
-from shopgraph.adapters.recsys_sources import latest_snapshot
+from shopgraph.adapters.graph_export import latest_snapshot
 from shopgraph.recsys.batch import recommend_batch
 from shopgraph.recsys.champion import champion_metrics, decide_and_apply
 from shopgraph.recsys.stage import SHOP_DATASET, experiment_name, lake_dataset, training_key

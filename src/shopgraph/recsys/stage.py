@@ -6,10 +6,10 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 
+from shopgraph.adapters.graph_export import latest_snapshot
 from shopgraph.adapters.recsys_sources import (
     embeddings_fingerprint,
     lake_embeddings,
-    latest_snapshot,
     snapshot_digest,
     snapshot_frames,
 )
