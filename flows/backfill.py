@@ -12,7 +12,10 @@ from prefect import flow
 from pydantic import BaseModel, Field, model_validator
 
 from flows.daily import DailyParams, DailyResult, daily, dated_run_name
+from flows.quality import QualityParams, quality
 from shopgraph.errors import ShopgraphError
+from shopgraph.quality import has_reviews
+from shopgraph.settings import load_settings
 from tasks.graph import export_graph_snapshot
 
 TRAIN_MODULE = "flows.train"
@@ -46,6 +49,7 @@ class BackfillResult(BaseModel):
     processed: list[str]
     skipped: list[str]
     export_path: str | None
+    quality: dict[str, Any] | None = None
     trained: Any = None
 
 
@@ -64,20 +68,24 @@ def backfill(params: BackfillParams) -> BackfillResult:
     """Run the `daily` flow (ingest, enrich, graph load) for each day from start to end, one day at a
     time in date order: a day's reference checks and graph load read the dimension state the previous
     day left, as the nightly run would. Finished days with unchanged inputs are skipped, so a re-run or a
-    resume after a failure only redoes what is missing; the first failed day fails the backfill. Exports
-    the graph once at the end and retrains once if asked."""
+    resume after a failure only redoes what is missing; the first failed day fails the backfill. Mines
+    review quality and exports the graph once at the end, and retrains once if asked."""
     train = _train_flow() if params.retrain else None  # fail before any work, not after it
     results = []
     for day in params.days():
         result = daily(DailyParams(date=day, tables=params.tables, force=params.force, export=False))
         print(f"{result.date}: " + ("skipped (done)" if result.skipped else f"changed {result.ingested}"))
         results.append(result)
+    processed = [r.date for r in results if not r.skipped]
+    # Review quality covers every curated review, so once after the last day equals the nightly's.
+    mined = quality(QualityParams()) if processed and has_reviews(load_settings().lake_root) else None
     exported = export_graph_snapshot()
     trained = train() if train is not None else None
     return BackfillResult(
         days=results,
-        processed=[r.date for r in results if not r.skipped],
+        processed=processed,
         skipped=[r.date for r in results if r.skipped],
         export_path=exported["path"],
+        quality=mined,
         trained=trained,
     )

@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from shopgraph.adapters.encoder import EncoderSpec
 from shopgraph.embedding import EmbeddingReport, update_product_embeddings, update_query_embeddings
 from shopgraph.settings import load_settings
+from tasks.limits import GPU
 from tasks.retry import io_retries
 
 # Retries cover lake IO; a device out-of-memory is handled inside by halving the batch size.
@@ -38,7 +39,7 @@ def embedding_markdown(report: EmbeddingReport) -> str:
     return "\n".join([f"# {title} embeddings", "", *lines])
 
 
-@task(name="embed-products", **EMBED_RETRIES)
+@task(name="embed-products", tags=[GPU], **EMBED_RETRIES)
 def embed_products(
     lake_root: str | None = None, model: str | None = None, batch_size: int | None = None
 ) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def embed_products(
     return report.to_json()
 
 
-@task(name="embed-queries", **EMBED_RETRIES)
+@task(name="embed-queries", tags=[GPU], **EMBED_RETRIES)
 def embed_queries(
     lake_root: str | None = None, model: str | None = None, batch_size: int | None = None
 ) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from shopgraph.adapters.graph_loader import LoadOptions, curated_days, embedding
 from shopgraph.adapters.graph_schema import apply_schema
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.settings import load_settings
+from tasks.limits import NEO4J_WRITER
 from tasks.retry import IO_RETRIES
 
 
-@task(name="apply-graph-schema", **IO_RETRIES)
+@task(name="apply-graph-schema", tags=[NEO4J_WRITER], **IO_RETRIES)
 def apply_graph_schema() -> dict[str, int]:
     """Constraints, indexes and the vector index sized from the enriched embeddings (or settings)."""
     settings = load_settings()
@@ -26,7 +27,7 @@ def apply_graph_schema() -> dict[str, int]:
     return {"version": report.version, "dimension": report.dimension}
 
 
-@task(name="load-graph-days", **IO_RETRIES)
+@task(name="load-graph-days", tags=[NEO4J_WRITER], **IO_RETRIES)
 def load_graph_days(days: list[str], force: bool = False, full_similarity: bool = False) -> dict[str, Any]:
     """Load the given days (all curated days when empty) that changed since their manifest."""
     settings = load_settings()

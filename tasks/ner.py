@@ -8,10 +8,11 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from shopgraph.ner.stage import ExtractSummary, extract_from_lake, train_from_lake
 from shopgraph.ner.train import TrainConfig, TrainResult
 from shopgraph.settings import load_settings
+from tasks.limits import GPU
 from tasks.retry import IO_RETRIES, io_retries
 
 
-@task(name="train-ner-model", **io_retries(1, 30.0))
+@task(name="train-ner-model", tags=[GPU], **io_retries(1, 30.0))
 def train_ner_model(config: TrainConfig, lake_root: str | None = None, flow_run_id: str = "") -> TrainResult:
     """Fine-tune on curated products, log the MLflow run, register a version, maybe move the champion."""
     settings = load_settings()
@@ -34,7 +35,7 @@ def publish_ner_report(result: TrainResult) -> None:
     create_link_artifact(result.run_link, link_text=f"MLflow run {result.run_id}", key="ner-mlflow-run")
 
 
-@task(name="extract-entities", **IO_RETRIES)
+@task(name="extract-entities", tags=[GPU], **IO_RETRIES)
 def extract_entities(
     lake_root: str | None = None, model: str | None = None, with_queries: bool = True
 ) -> ExtractSummary:

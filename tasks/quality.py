@@ -9,10 +9,11 @@ from prefect.artifacts import create_table_artifact
 
 from shopgraph.quality import run_quality
 from shopgraph.settings import LakeSettings, load_settings
+from tasks.limits import NEO4J_WRITER
 from tasks.retry import IO_RETRIES
 
 
-@task(name="mine-review-quality", **IO_RETRIES)
+@task(name="mine-review-quality", tags=[NEO4J_WRITER], **IO_RETRIES)
 def mine_review_quality(lake_root: str | None = None, write: bool = True) -> dict[str, Any]:
     """Quality scores and complaint issues from curated reviews, written to Neo4j (see shopgraph.quality)."""
     settings = load_settings()

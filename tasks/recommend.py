@@ -15,6 +15,7 @@ from shopgraph.recsys.champion import champion_metrics, decide_and_apply
 from shopgraph.recsys.stage import SHOP_DATASET, experiment_name, lake_dataset, training_key
 from shopgraph.recsys.train import metric_name, train_models
 from shopgraph.settings import load_settings
+from tasks.limits import GPU, NEO4J_WRITER
 from tasks.retry import io_retries
 
 
@@ -28,6 +29,7 @@ def challenger_cache_key(_: TaskRunContext, __: dict[str, Any]) -> str:
 # again: the result is persisted under a key made from the content of the inputs, not their names.
 @task(
     name="train-challenger",
+    tags=[GPU],
     cache_key_fn=challenger_cache_key,
     persist_result=True,
     cache_expiration=timedelta(days=30),
@@ -96,7 +98,7 @@ def promote_challenger(
     }
 
 
-@task(name="batch-recommend", **io_retries(3, 5.0))
+@task(name="batch-recommend", tags=[NEO4J_WRITER], **io_retries(3, 5.0))
 def batch_recommend(day: date) -> dict[str, Any]:
     """Top-K per user with the champion, replacing the previous set in the lake and in Neo4j."""
     result = recommend_batch(load_settings(), day)

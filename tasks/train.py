@@ -9,10 +9,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from shopgraph.recsys.stage import train_on_lake
 from shopgraph.settings import load_settings
+from tasks.limits import GPU
 from tasks.retry import io_retries
 
 
-@task(name="train-recommenders", **io_retries(1, 30.0))
+@task(name="train-recommenders", tags=[GPU], **io_retries(1, 30.0))
 def train_recommenders(
     model: str, snapshot: str = "", flow_run_id: str = "", overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -62,6 +62,9 @@ class PrefectSettings(_Section):
     deploy: bool = True  # `services up` applies deploy/prefect.yaml to the server
     timezone: str = "UTC"  # of the deployments' cron schedules
     task_runner: Literal["thread", "dask"] = "thread"
+    # Tag concurrency limits `services up` sets on the server (tags in tasks/limits.py): one Neo4j writer
+    # and one GPU task at a time across all flow runs.
+    concurrency_limits: dict[str, int] = {"shopgraph-neo4j-writer": 1, "shopgraph-gpu": 1}
     max_workers: int = Field(default=4, gt=0)  # threads, or Dask workers for a local cluster
     dask_address: str = ""  # empty: a local Dask cluster per flow run; or tcp://scheduler:8786
 

@@ -1,9 +1,10 @@
 """The backfill flow over three days of a tiny shop: real lake, Neo4j, MLflow and Prefect API; a re-run
-changes nothing."""
+changes nothing, and three nightly runs leave the same graph."""
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,12 @@ def _flow_run_names() -> list[str]:
 
 
 def test_backfill_three_days_then_rerun_changes_nothing(
-    tiny_lake: str, mlflow_uri: str, neo4j_env: Settings, prefect_harness: None
+    tiny_lake: str,
+    mlflow_uri: str,
+    neo4j_env: Settings,
+    prefect_harness: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from flows.backfill import BackfillError, BackfillParams, backfill
     from flows.ingest import IngestParams, ingest
@@ -53,6 +59,8 @@ def test_backfill_three_days_then_rerun_changes_nothing(
     from flows.nightly import nightly as nightly_flow
     from flows.train_ner import TrainNerParams, train_ner
 
+    nightly_lake = tmp_path / "nightly-lake"  # the same landing files, for three nightly runs below
+    shutil.copytree(Path(tiny_lake) / "landing", nightly_lake / "landing")
     with neo4j_driver(neo4j_env) as driver:
         wipe_graph(driver)
     # The first day was ingested before (a backfill resumed after a failure); the enrich stage needs a
@@ -67,6 +75,7 @@ def test_backfill_three_days_then_rerun_changes_nothing(
     assert all("events" in day.ingested for day in first.days[1:])
     assert [day.graph.days for day in first.days if day.graph] == [[d] for d in DAYS]
     assert first.export_path and Path(first.export_path, "manifest.json").exists()
+    assert first.quality and first.quality["products"] > 0
     with neo4j_driver(neo4j_env) as driver:
         counts = graph_counts(driver, neo4j_env.neo4j.database)
         snapshot = graph_snapshot(driver, neo4j_env.neo4j.database)
@@ -89,7 +98,16 @@ def test_backfill_three_days_then_rerun_changes_nothing(
     if importlib.util.find_spec("flows.train") is None:
         with pytest.raises(BackfillError, match="flows/train.py does not exist"):
             backfill(BackfillParams(start=date(2026, 1, 1), end=date(2026, 1, 1), retrain=True))
+
+    # Three nightly runs (their data stages and review quality) over the same files, one per day, leave
+    # exactly the graph the backfill left.
+    monkeypatch.setenv("SHOPGRAPH_LAKE__ROOT", str(nightly_lake))
     with neo4j_driver(neo4j_env) as driver:
+        wipe_graph(driver)
+    for day in DAYS:
+        nightly_flow(NightlyParams(date=date.fromisoformat(day), retrain=False, recommend=False))
+    with neo4j_driver(neo4j_env) as driver:
+        assert graph_snapshot(driver, neo4j_env.neo4j.database) == snapshot
         wipe_graph(driver)
 
 

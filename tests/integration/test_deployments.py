@@ -19,6 +19,7 @@ from shopgraph.services.deployments import (
     load_flow,
 )
 from shopgraph.settings import REPO_ROOT, load_settings
+from tasks.limits import GPU, NEO4J_WRITER
 
 pytestmark = pytest.mark.integration
 SPECS = load_deployment_specs(load_settings())
@@ -96,6 +97,12 @@ def test_apply_to_a_prefect_api(
         nightly = client.read_deployment_by_name("nightly/nightly")
         backfill = client.read_deployment_by_name("backfill/backfill")
         count = len(client.read_deployments())
+        limits = {
+            tag: client.read_concurrency_limit_by_tag(tag).concurrency_limit for tag in (NEO4J_WRITER, GPU)
+        }
+        for tag in limits:  # later tests of this session share the server; they run unlimited
+            client.delete_concurrency_limit_by_tag(tag)
+    assert limits == {NEO4J_WRITER: 1, GPU: 1}
     assert count == len(present)
     schedule = nightly.schedules[0].schedule
     assert len(nightly.schedules) == 1

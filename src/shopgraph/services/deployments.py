@@ -123,10 +123,10 @@ def _schedules(spec: DeploymentSpec) -> list[Any]:
 def apply_deployments(
     settings: Settings, report: Callable[[str], None] = print, path: Path = DEPLOY_FILE
 ) -> list[str]:
-    """Create or update every deployment whose entrypoint exists on the configured Prefect server (the
-    work pool must exist); a missing entrypoint is reported and skipped. A flow that does not import or
-    whose parameters do not validate does not stop the others; DeploymentError names them all at the end.
-    Returns the applied names."""
+    """Set the tag concurrency limits (prefect.concurrency_limits), then create or update every deployment
+    whose entrypoint exists on the configured Prefect server (the work pool must exist); a missing
+    entrypoint is reported and skipped. A flow that does not import or whose parameters do not validate
+    does not stop the others; DeploymentError names them all at the end. Returns the applied names."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -136,6 +136,9 @@ def apply_deployments(
         temporary_settings({PREFECT_API_URL: settings.prefect.resolved_api_url}),
         get_client(sync_client=True) as client,
     ):
+        for tag, limit in settings.prefect.concurrency_limits.items():
+            client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
+            report(f"concurrency limit {tag}: {limit}")
         for spec in load_deployment_specs(settings, path):
             if not spec.present:
                 report(f"deployment {spec.name}: skipped, {spec.path.relative_to(REPO_ROOT)} not found")
