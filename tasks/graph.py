@@ -14,7 +14,7 @@ from shopgraph.adapters.graph_schema import apply_schema
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.settings import load_settings
 from tasks.limits import NEO4J_WRITER
-from tasks.retry import IO_RETRIES
+from tasks.retry import IO_RETRIES, io_retries
 
 
 @task(name="apply-graph-schema", tags=[NEO4J_WRITER], **IO_RETRIES)
@@ -27,7 +27,8 @@ def apply_graph_schema() -> dict[str, int]:
     return {"version": report.version, "dimension": report.dimension}
 
 
-@task(name="load-graph-days", tags=[NEO4J_WRITER], **IO_RETRIES)
+# Five tries over about two minutes (4, 8, 16, 32, 64 s, each up to +50%): enough for a Neo4j restart.
+@task(name="load-graph-days", tags=[NEO4J_WRITER], **io_retries(5, 4.0))
 def load_graph_days(days: list[str], force: bool = False, full_similarity: bool = False) -> dict[str, Any]:
     """Load the given days (all curated days when empty) that changed since their manifest."""
     settings = load_settings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import subprocess
 import tempfile
 import time
@@ -77,6 +77,15 @@ COLUMN_TYPES: dict[str, str] = {
 
 
 @dataclass
+class BulkReport(LoadReport):
+    """A LoadReport of one import, with the seconds spent folding inputs, importing and building indexes."""
+
+    fold_seconds: float = 0.0
+    import_seconds: float = 0.0
+    schema_seconds: float = 0.0
+
+
+@dataclass
 class GraphState:
     """The graph the incremental loader would leave after the folded days, as frames per label and type.
 
@@ -114,7 +123,11 @@ def _empty_products() -> pl.DataFrame:
 
 
 def _empty_users() -> pl.DataFrame:
-    schema = {L.USER_ID: pl.String(), **{p: L.USERS_SCHEMA[p] for p in G.USER_PROPERTIES}, ACTIVE: pl.Boolean()}
+    schema = {
+        L.USER_ID: pl.String(),
+        **{p: L.USERS_SCHEMA[p] for p in G.USER_PROPERTIES},
+        ACTIVE: pl.Boolean(),
+    }
     return pl.DataFrame(schema=schema)
 
 
@@ -168,7 +181,9 @@ def _deactivate(products: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     ).select(products.columns)
 
 
-def _replace_single_edge(products: pl.DataFrame, rows: pl.DataFrame, column: str, target: str) -> pl.DataFrame:
+def _replace_single_edge(
+    products: pl.DataFrame, rows: pl.DataFrame, column: str, target: str
+) -> pl.DataFrame:
     """replace_single_edge_query on frames: rows of the version the product holds set its one edge."""
     holding = (
         rows.join(products.select(L.PRODUCT_ID, L.UPDATED_AT), on=[L.PRODUCT_ID, L.UPDATED_AT], how="inner")
@@ -238,7 +253,7 @@ def fold_day(state: GraphState, day: date, lake: str, options: LoadOptions) -> N
             state.attribute_sets = sets
         else:
             kept = state.attribute_sets.filter(~pl.col(L.PRODUCT_ID).is_in(changed.implode()))
-            state.attribute_sets = pl.concat([kept, sets.cast(kept.schema)])  # type: ignore[arg-type]
+            state.attribute_sets = pl.concat([kept, sets], how="vertical_relaxed")
     if inputs.events is not None:
         users = state.users.select(L.USER_ID)
         known = state.products.select(L.PRODUCT_ID)
@@ -321,7 +336,9 @@ def interaction_edges(state: GraphState) -> dict[str, pl.DataFrame]:
                 pl.col(L.RATING).sort_by([G.LAST_AT, SEQ]).last().alias(L.RATING),
                 pl.col(G.LAST_AT).max().alias("rated_at"),
             ]
-        edges[rel_type] = chosen.group_by(L.USER_ID, L.PRODUCT_ID).agg(aggregations).sort(L.USER_ID, L.PRODUCT_ID)
+        edges[rel_type] = (
+            chosen.group_by(L.USER_ID, L.PRODUCT_ID).agg(aggregations).sort(L.USER_ID, L.PRODUCT_ID)
+        )
     return edges
 
 
@@ -337,9 +354,7 @@ def similar_edges(state: GraphState, options: LoadOptions) -> pl.DataFrame:
     if state.embeddings is None:
         return pl.DataFrame(schema=schema)
     embedded = state.products.filter(pl.col(ACTIVE) & pl.col(EMBEDDING_MODEL).is_not_null())
-    keys = state.embeddings.filter(
-        pl.col(L.PRODUCT_ID).is_in(embedded.get_column(L.PRODUCT_ID).implode())
-    )
+    keys = state.embeddings.filter(pl.col(L.PRODUCT_ID).is_in(embedded.get_column(L.PRODUCT_ID).implode()))
     similar = similar_product_rows(
         keys, keys.get_column(L.PRODUCT_ID), options.top_k, block_size=options.block_size
     )
@@ -420,9 +435,11 @@ def write_import_files(state: GraphState, options: LoadOptions, folder: Path) ->
         state.users.sort(L.USER_ID).select(user_columns),
         [f"{L.USER_ID}:ID({G.USER})", *_typed(user_columns[1:])],
     )
-    node_file(G.BRAND, pl.DataFrame({G.NAME: sorted(state.brands)}, schema={G.NAME: pl.String}), [
-        f"{G.NAME}:ID({G.BRAND})"
-    ])
+    node_file(
+        G.BRAND,
+        pl.DataFrame({G.NAME: sorted(state.brands)}, schema={G.NAME: pl.String}),
+        [f"{G.NAME}:ID({G.BRAND})"],
+    )
     paths = sorted(state.categories)
     categories = pl.DataFrame(
         {
@@ -505,13 +522,15 @@ def import_command(java: str, lib: Path, database: str, files: ImportFiles, repo
         f"--array-delimiter={ARRAY_DELIMITER}", f"--report-file={report_file}",
     ]  # fmt: skip
     argv += [f"--nodes={label}={path}" for label, (path, _) in sorted(files.nodes.items())]
-    argv += [f"--relationships={rel_type}={path}" for rel_type, (path, _) in sorted(files.relationships.items())]
+    argv += [
+        f"--relationships={rel_type}={path}" for rel_type, (path, _) in sorted(files.relationships.items())
+    ]
     return argv
 
 
 def bulk_load(
     settings: Settings, lake: str, days: Iterable[date], options: LoadOptions | None = None
-) -> LoadReport:
+) -> BulkReport:
     """Rebuild the managed Neo4j from the given days with neo4j-admin import, then apply the schema.
 
     The graph equals what load_days would leave after loading the days in order; the server is stopped
@@ -526,8 +545,9 @@ def bulk_load(
     options = options or LoadOptions()
     started = time.perf_counter()
     wanted = list(days)
-    report = LoadReport(days=[day.isoformat() for day in wanted])
+    report = BulkReport(days=[day.isoformat() for day in wanted])
     state = fold_days(lake, wanted, options)
+    report.fold_seconds = time.perf_counter() - started
     layout = neo4j_layout(settings)
     layout.root.mkdir(parents=True, exist_ok=True)
     java = java_executable()
@@ -535,34 +555,29 @@ def bulk_load(
         folder = Path(scratch)
         files = write_import_files(state, options, folder)
         argv = import_command(java, layout.lib, settings.neo4j.database, files, folder / "import.report")
+        # Starting first installs the server and writes the neo4j.conf that names the store to replace.
+        start_neo4j(settings)
         stop_neo4j(settings)
         import_started = time.perf_counter()
         try:
             result = subprocess.run(
-                argv, capture_output=True, text=True, env=_import_env(layout), check=False
+                argv, capture_output=True, text=True, env={**os.environ, **_neo4j_env(layout)}, check=False
             )
         finally:
             start_neo4j(settings)
-        seconds = time.perf_counter() - import_started
+        report.import_seconds = time.perf_counter() - import_started
         if result.returncode != 0:
             raise ServiceError(f"neo4j-admin import failed: {_last_error_line(result)}")
     for name, (_, rows) in files.nodes.items():
-        report.stats[name] = WriteStats(rows, rows, nodes_created=rows, batches=1, seconds=seconds)
+        report.stats[name] = WriteStats(rows, rows, nodes_created=rows, batches=1)
     for name, (_, rows) in files.relationships.items():
-        report.stats[name] = WriteStats(rows, rows, relationships_created=rows, batches=1, seconds=seconds)
+        report.stats[name] = WriteStats(rows, rows, relationships_created=rows, batches=1)
     dimension = embedding_dimension(lake) or settings.graph.embedding_dimension
+    schema_started = time.perf_counter()
     with neo4j_driver(settings) as driver:
         apply_schema(driver, settings.neo4j.database, dimension)
+    report.schema_seconds = time.perf_counter() - schema_started
     report.seconds = time.perf_counter() - started
     for day in wanted:
         write_manifest(lake, day, day_digests(lake, day), report)
     return report
-
-
-def _import_env(layout: object) -> dict[str, str]:
-    import os
-
-    return {**os.environ, **_neo4j_env(layout)}  # type: ignore[arg-type]
-
-
-__all__ = ["bulk_load", "fold_days", "write_import_files", "shutil"]
