@@ -1,10 +1,13 @@
-"""Fault test: Neo4j stops in the middle of a graph load; after a restart a rerun equals a clean load."""
+"""Fault tests: Neo4j stops in the middle of a graph load; a rerun after the restart, or the graph flow's
+retries, give the graph of a clean load."""
 
 from __future__ import annotations
 
 import shutil
 import threading
 import time
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,21 +26,37 @@ DB = "neo4j"
 OPTIONS = LoadOptions(batch_size=5, top_k=5)
 
 
-def test_stop_mid_load_restart_and_rerun_equals_a_clean_load(
-    neo4j_settings: Settings, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class CleanLoad:
+    lake: str
+    days: list[date]
+    snapshot: tuple[list[tuple], list[tuple]]
+
+
+@pytest.fixture(scope="module")
+def clean_load(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> CleanLoad:
+    """A small shop and the graph a clean load of it gives (the database is left empty)."""
     if not neo4j_settings.neo4j.managed:
         pytest.skip("needs the Neo4j that the tests manage (it is stopped and started)")
-    clean_lake = str(tmp_path / "clean" / "lake")
-    days = small_shop(clean_lake, products=200, users=60, days=3)
-    crash_lake = str(tmp_path / "crash" / "lake")
-    shutil.copytree(clean_lake, crash_lake)
+    lake = str(tmp_path_factory.mktemp("clean") / "lake")
+    days = small_shop(lake, products=200, users=60, days=3)
     with neo4j_driver(neo4j_settings) as driver:
         wipe_graph(driver)
         apply_schema(driver, DB, DIMENSION)
-        load_days(driver, DB, clean_lake, days, OPTIONS)
-        clean = graph_snapshot(driver)
+        load_days(driver, DB, lake, days, OPTIONS)
+        snapshot = graph_snapshot(driver)
         wipe_graph(driver)
+    return CleanLoad(lake, days, snapshot)
+
+
+def test_stop_mid_load_restart_and_rerun_equals_a_clean_load(
+    neo4j_settings: Settings, clean_load: CleanLoad, tmp_path: Path
+) -> None:
+    days, clean = clean_load.days, clean_load.snapshot
+    crash_lake = str(tmp_path / "crash" / "lake")
+    shutil.copytree(clean_load.lake, crash_lake)
+    with neo4j_driver(neo4j_settings) as driver:
+        apply_schema(driver, DB, DIMENSION)
 
     # Retries give up after a second, so the load fails soon after the server goes.
     crashing = GraphDatabase.driver(
@@ -73,25 +92,22 @@ def test_stop_mid_load_restart_and_rerun_equals_a_clean_load(
 
 
 def test_neo4j_restart_during_the_graph_flow_is_retried_to_a_clean_graph(
-    neo4j_env: Settings, prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    neo4j_env: Settings,
+    clean_load: CleanLoad,
+    prefect_harness: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The `graph` flow through a Neo4j restart in the middle of its load: the driver's transaction
     retries and the task's retries carry the load over the outage, the flow completes, and the graph
     equals a clean load."""
     from flows.graph import GraphParams, graph
 
-    if not neo4j_env.neo4j.managed:
-        pytest.skip("needs the Neo4j that the tests manage (it is stopped and started)")
-    clean_lake = str(tmp_path / "clean" / "lake")
-    days = small_shop(clean_lake, products=200, users=60, days=3)
+    days, clean = clean_load.days, clean_load.snapshot
     crash_lake = str(tmp_path / "crash" / "lake")
-    shutil.copytree(clean_lake, crash_lake)
+    shutil.copytree(clean_load.lake, crash_lake)
     with neo4j_driver(neo4j_env) as driver:
-        wipe_graph(driver)
         apply_schema(driver, DB, DIMENSION)
-        load_days(driver, DB, clean_lake, days, OPTIONS)
-        clean = graph_snapshot(driver)
-        wipe_graph(driver)
     for key, value in {
         "LAKE__ROOT": crash_lake,
         "GRAPH__BATCH_SIZE": "5",
