@@ -38,12 +38,15 @@ def clean_load(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactor
     """A small shop and the graph a clean load of it gives (the database is left empty)."""
     if not neo4j_settings.neo4j.managed:
         pytest.skip("needs the Neo4j that the tests manage (it is stopped and started)")
-    lake = str(tmp_path_factory.mktemp("clean") / "lake")
+    folder = tmp_path_factory.mktemp("clean")
+    lake = str(folder / "lake")  # kept without graph manifests: the crash tests copy it
     days = small_shop(lake, products=200, users=60, days=3)
+    loaded = str(folder / "loaded")
+    shutil.copytree(lake, loaded)
     with neo4j_driver(neo4j_settings) as driver:
         wipe_graph(driver)
         apply_schema(driver, DB, DIMENSION)
-        load_days(driver, DB, lake, days, OPTIONS)
+        load_days(driver, DB, loaded, days, OPTIONS)
         snapshot = graph_snapshot(driver)
         wipe_graph(driver)
     return CleanLoad(lake, days, snapshot)
