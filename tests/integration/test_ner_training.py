@@ -114,7 +114,13 @@ def test_train_register_champion_and_extract(
     assert queries.schema == QUERY_ENTITIES_SCHEMA
     assert summary.queries > 0
 
-    # Idempotent: a rerun with the same model writes the same rows to the same files.
+    assert summary.tagged == summary.products
+
+    # Idempotent and incremental: a rerun with the same model tags nothing and writes the same rows.
     again = extract_from_lake(load_settings())
-    assert again.files == summary.files
+    assert again.files == summary.files and again.tagged == 0
     assert pl.concat([pl.read_parquet(f) for f in _files(lake, PRODUCT_ENTITIES)]).equals(entities)
+
+    # Another model version tags every product again.
+    other = extract_from_lake(load_settings(), model=f"models:/{MODEL}/2")
+    assert other.tagged == other.products and other.model_version != summary.model_version

@@ -94,7 +94,8 @@ def register(app: typer.Typer) -> None:
         with progress_bar() as progress:
             summary = extract_from_lake(settings, lake, model, queries, _reporter(progress))  # type: ignore[arg-type]
         out.print(
-            f"model {summary.model_version}: {summary.entities} entities in {summary.products} products, "
+            f"model {summary.model_version}: {summary.entities} entities in {summary.products} products "
+            f"({summary.tagged} tagged now, the rest unchanged), "
             f"{summary.attributes} attributes ({summary.ner_attributes} from NER), "
             f"{summary.query_entities} entities in {summary.queries} queries"
         )

@@ -7,13 +7,30 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from shopgraph.adapters.lake import landing_files, read_parquet
-from shopgraph.domain.ner.merge import canonical_lookup, catalog_attributes, merge_attributes
-from shopgraph.ner.extract import default_model_uri, known_values, load_ner, product_entities, query_entities
+from shopgraph.adapters.lake import lake_path, landing_files, partition_files, read_parquet, read_parts
+from shopgraph.domain.ner.incremental import MODEL_VERSION, text_hashes, to_tag
+from shopgraph.domain.ner.labels import TEXT_FIELDS
+from shopgraph.domain.ner.merge import (
+    Lookup,
+    canonical_lookup,
+    canonical_value,
+    catalog_attributes,
+    merge_attributes,
+)
+from shopgraph.ner.extract import (
+    PRODUCT_ENTITIES_SCHEMA,
+    TEXT,
+    default_model_uri,
+    known_values,
+    load_ner,
+    product_entities,
+    query_entities,
+)
 from shopgraph.ner.io import read_curated_products, read_synonyms, write_table
 from shopgraph.ner.train import Report, TrainConfig, TrainResult, train_ner
 from shopgraph.schemas import landing as L
-from shopgraph.schemas.lake_layout import PRODUCT_ATTRIBUTES, PRODUCT_ENTITIES, QUERY_ENTITIES
+from shopgraph.schemas import truth as T
+from shopgraph.schemas.lake_layout import NER_TAGGED, PRODUCT_ATTRIBUTES, PRODUCT_ENTITIES, QUERY_ENTITIES
 from shopgraph.settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -25,6 +42,7 @@ class ExtractSummary:
 
     model_version: str
     products: int
+    tagged: int  # products run through the model this time (the others kept their earlier entities)
     entities: int
     attributes: int
     ner_attributes: int
@@ -46,6 +64,31 @@ def train_from_lake(
     return train_ner(products, synonyms, config, settings.mlflow.resolved_tracking_uri, report, run_tags)
 
 
+def read_lake_table(lake_root: str, parts: tuple[str, ...]) -> pl.DataFrame | None:
+    """An enriched table written by write_table, or None before its first write."""
+    return read_parts(partition_files(lake_path(lake_root, *parts)))
+
+
+def kept_entities(
+    before: pl.DataFrame | None, current: pl.DataFrame, retagged: pl.Series, lookup: Lookup
+) -> pl.DataFrame:
+    """Earlier entity rows of current products that are not tagged again, canonical values refreshed.
+
+    Reads product_id of current; writes PRODUCT_ENTITIES_SCHEMA rows.
+    """
+    if before is None:
+        return pl.DataFrame(schema=PRODUCT_ENTITIES_SCHEMA)
+    keep = current.filter(~pl.col(L.PRODUCT_ID).is_in(retagged.implode())).get_column(L.PRODUCT_ID)
+    rows = before.filter(pl.col(L.PRODUCT_ID).is_in(keep.implode()))
+    canonical = [
+        canonical_value(lookup, kind, text)
+        for kind, text in zip(rows.get_column(T.ENTITY_TYPE), rows.get_column(TEXT), strict=True)
+    ]
+    return rows.with_columns(pl.Series(T.VALUE, canonical, dtype=pl.String)).select(
+        PRODUCT_ENTITIES_SCHEMA.names()
+    )
+
+
 def landing_queries(lake_root: str) -> list[str]:
     """Distinct search queries of landing/search_judgments (all partitions); empty when there are none."""
     files = landing_files(lake_root, L.SEARCH_JUDGMENTS)
@@ -62,8 +105,10 @@ def extract_from_lake(
     with_queries: bool = True,
     progress: Progress | None = None,
 ) -> ExtractSummary:
-    """Tag every curated product (and the landing queries), write enriched/product_entities,
-    enriched/query_entities and enriched/product_attributes (catalog merged with NER)."""
+    """Tag the curated products whose text or model changed since their last tagging (and the landing
+    queries); write enriched/product_entities, enriched/ner_tagged, enriched/query_entities and
+    enriched/product_attributes (catalog merged with NER). Unchanged products keep their entities, with
+    canonical values looked up again against the current catalog."""
     root = lake_root or settings.lake_root
     ner = settings.ner
     uri = model or default_model_uri(ner.registered_model, ner.champion_alias, ner.model_uri)
@@ -74,12 +119,27 @@ def extract_from_lake(
     def step(name: str) -> Callable[[int, int], None] | None:
         return None if progress is None else (lambda done, total: progress(name, done, total))
 
-    entities = product_entities(loaded, products, lookup, ner.inference_batch_size, progress=step("products"))
+    hashes = text_hashes(products, TEXT_FIELDS)
+    before = read_lake_table(root, PRODUCT_ENTITIES)
+    wanted = to_tag(hashes, read_lake_table(root, NER_TAGGED) if before is not None else None, loaded.version)
+    fresh = product_entities(
+        loaded,
+        products.filter(pl.col(L.PRODUCT_ID).is_in(wanted.implode())),
+        lookup,
+        ner.inference_batch_size,
+        progress=step("products"),
+    )
+    entities = pl.concat([kept_entities(before, hashes, wanted, lookup), fresh]).sort(
+        L.PRODUCT_ID, T.FIELD, T.START
+    )
     catalog = catalog_attributes(products, ner.attribute_types)
     attributes = merge_attributes(catalog, entities, ner.min_confidence)
     files = {
         "product_entities": write_table(root, PRODUCT_ENTITIES, entities),
         "product_attributes": write_table(root, PRODUCT_ATTRIBUTES, attributes),
+        "ner_tagged": write_table(
+            root, NER_TAGGED, hashes.with_columns(pl.lit(loaded.version).alias(MODEL_VERSION))
+        ),
     }
     queries = landing_queries(root) if with_queries else []
     found_in_queries = query_entities(loaded, queries, lookup, ner.inference_batch_size, step("queries"))
@@ -88,6 +148,7 @@ def extract_from_lake(
     return ExtractSummary(
         model_version=loaded.version,
         products=products.height,
+        tagged=wanted.len(),
         entities=entities.height,
         attributes=attributes.height,
         ner_attributes=attributes.filter(pl.col("source") == "ner").height,

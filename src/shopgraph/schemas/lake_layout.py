@@ -15,6 +15,7 @@ CURRENT_PRODUCTS = (CURATED, L.PRODUCTS, CURRENT)
 PRODUCT_EMBEDDINGS = (ENRICHED, "product_embeddings")
 QUERY_EMBEDDINGS = (ENRICHED, "query_embeddings")
 PRODUCT_ENTITIES = (ENRICHED, "product_entities")
+NER_TAGGED = (ENRICHED, "ner_tagged")  # product_id, text_hash, model_version of the last tagging
 QUERY_ENTITIES = (ENRICHED, "query_entities")
 PRODUCT_ATTRIBUTES = (ENRICHED, "product_attributes")
 RECOMMENDATIONS = ("recommendations",)  # dt=YYYY-MM-DD/ per run day, and current/ (the latest set)
