@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -10,31 +11,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from shopgraph.adapters.graph_loader import (
+    MANIFESTS,
     LoadOptions,
     LoadReport,
     WriteStats,
-    _attributes_for,
-    _model_version,
+    attributes_for,
     day_digests,
     embedding_dimension,
+    embeddings_model_version,
     read_day_inputs,
     write_manifest,
 )
 from shopgraph.adapters.graph_schema import apply_schema
 from shopgraph.adapters.graph_store import neo4j_driver
+from shopgraph.adapters.lake import lake_path, remove_tree
 from shopgraph.domain import graph_rows as G
 from shopgraph.domain.similarity import similar_product_rows
 from shopgraph.schemas import landing as L
 from shopgraph.services.neo4j_server import (
     ADMIN_CLASS,
-    _last_error_line,
-    _neo4j_env,
     java_executable,
     neo4j_layout,
+    neo4j_process_env,
     start_neo4j,
     stop_neo4j,
 )
@@ -78,19 +81,26 @@ COLUMN_TYPES: dict[str, str] = {
 
 @dataclass
 class BulkReport(LoadReport):
-    """A LoadReport of one import, with the seconds spent folding inputs, importing and building indexes."""
+    """A LoadReport of one import: seconds spent folding inputs into CSV, importing, restarting, indexing."""
 
     fold_seconds: float = 0.0
     import_seconds: float = 0.0
+    restart_seconds: float = 0.0
     schema_seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        phases = ("fold_seconds", "import_seconds", "restart_seconds", "schema_seconds")
+        return super().to_json() | {phase: round(getattr(self, phase), 3) for phase in phases}
 
 
 @dataclass
 class GraphState:
     """The graph the incremental loader would leave after the folded days, as frames per label and type.
 
-    products and users hold one row per node (with the node's properties); edges holds the relationship
-    frames that have no per-day history, interactions one row per (type, user, product, day) loaded.
+    products (with their HAS_BRAND and IN_CATEGORY targets and vectors) and users hold one row per node;
+    the sets hold nodes and edges that are only ever merged; attribute_sets the current HAS_ATTRIBUTE set
+    per product; interactions one frame per (type, day) loaded, rows removed with a deleted user;
+    embeddings the enrichment snapshot the last day read (SIMILAR_TO comes from it at the end).
     """
 
     products: pl.DataFrame
@@ -205,7 +215,7 @@ def fold_day(state: GraphState, day: date, lake: str, options: LoadOptions) -> N
         if products is not None
         else pl.Series([], dtype=pl.String)
     )
-    attributes = _attributes_for(inputs, changed)
+    attributes = attributes_for(inputs, changed)
     # Nodes.
     if products is not None:
         state.brands.update(G.brand_node_rows(products).get_column(G.NAME).to_list())
@@ -368,7 +378,7 @@ def similar_edges(state: GraphState, options: LoadOptions) -> pl.DataFrame:
             pl.col("neighbours").struct.field(L.PRODUCT_ID).alias("neighbour"),
             pl.col("neighbours").struct.field("score").alias("score"),
             pl.col("neighbours").struct.field("rank").alias("rank"),
-            pl.lit(_model_version(keys)).alias(MODEL_VERSION),
+            pl.lit(embeddings_model_version(keys)).alias(MODEL_VERSION),
         )
     )
 
@@ -514,12 +524,19 @@ def write_import_files(state: GraphState, options: LoadOptions, folder: Path) ->
 # ---------------------------------------------------------------- the import itself
 
 
-def import_command(java: str, lib: Path, database: str, files: ImportFiles, report_file: Path) -> list[str]:
-    """java ... AdminTool database import full <database> with every file, overwriting the store."""
+def import_command(java: str, settings: Settings, files: ImportFiles, report_file: Path) -> list[str]:
+    """java ... AdminTool database import full <database> with every file, overwriting the store.
+
+    The import gets the server's heap and page cache sizes as its heap and off-heap budget (its default
+    would take 90% of the free memory of a machine shared with other services).
+    """
+    neo4j = settings.neo4j
     argv = [
-        java, "-cp", f"{lib}/*", ADMIN_CLASS, "database", "import", "full", database,
+        java, f"-Xmx{neo4j.heap_size}", "-cp", f"{neo4j_layout(settings).lib}/*", ADMIN_CLASS,
+        "database", "import", "full", neo4j.database,
         "--overwrite-destination=true", "--bad-tolerance=0", "--multiline-fields=true",
-        f"--array-delimiter={ARRAY_DELIMITER}", f"--report-file={report_file}",
+        f"--array-delimiter={ARRAY_DELIMITER}", f"--max-off-heap-memory={neo4j.pagecache_size}",
+        f"--report-file={report_file}",
     ]  # fmt: skip
     argv += [f"--nodes={label}={path}" for label, (path, _) in sorted(files.nodes.items())]
     argv += [
@@ -528,14 +545,49 @@ def import_command(java: str, lib: Path, database: str, files: ImportFiles, repo
     return argv
 
 
+def _store_folders(settings: Settings) -> tuple[Path, Path]:
+    data = neo4j_layout(settings).data
+    return data / "databases" / settings.neo4j.database, data / "transactions" / settings.neo4j.database
+
+
+def _import_keeping_old_store(
+    argv: list[str], env: dict[str, str], settings: Settings, backup: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run the import with the current store moved aside; put it back when the import fails.
+
+    A failed import leaves a store without transaction logs that the server cannot start.
+    """
+    folders = _store_folders(settings)
+    kept = [(folder, backup / str(i)) for i, folder in enumerate(folders) if folder.exists()]
+    backup.mkdir()
+    for folder, aside in kept:
+        folder.rename(aside)
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        for folder, aside in kept:
+            aside.rename(folder)
+    return result
+
+
+def _import_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line.strip() for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    errors = [
+        line for line in lines if not line.startswith("WARNING") and ("rror" in line or "xception" in line)
+    ]
+    return " | ".join((errors or lines or [f"exit code {result.returncode}"])[:4])[:800]
+
+
 def bulk_load(
     settings: Settings, lake: str, days: Iterable[date], options: LoadOptions | None = None
 ) -> BulkReport:
     """Rebuild the managed Neo4j from the given days with neo4j-admin import, then apply the schema.
 
     The graph equals what load_days would leave after loading the days in order; the server is stopped
-    for the import and started again (also when the import fails), and every day gets its manifest so a
-    later load_days only loads new or changed days. Only the managed local server can be rebuilt.
+    for the import and started again (also when the import fails). Earlier graph manifests are removed
+    and every given day gets one, so a later load_days only loads new or changed days. Only the managed
+    local server can be rebuilt.
     """
     if not settings.neo4j.managed:
         raise ServiceError(
@@ -545,29 +597,37 @@ def bulk_load(
     options = options or LoadOptions()
     started = time.perf_counter()
     wanted = list(days)
+    if not wanted:
+        raise ValueError("bulk load needs at least one day")
     report = BulkReport(days=[day.isoformat() for day in wanted])
     state = fold_days(lake, wanted, options)
-    report.fold_seconds = time.perf_counter() - started
     layout = neo4j_layout(settings)
     layout.root.mkdir(parents=True, exist_ok=True)
     java = java_executable()
     with tempfile.TemporaryDirectory(prefix="bulk-", dir=layout.root) as scratch:
         folder = Path(scratch)
         files = write_import_files(state, options, folder)
-        argv = import_command(java, layout.lib, settings.neo4j.database, files, folder / "import.report")
+        report.fold_seconds = time.perf_counter() - started
+        argv = import_command(java, settings, files, folder / "import.report")
+        env = {**os.environ, **neo4j_process_env(layout)}
         # Starting first installs the server and writes the neo4j.conf that names the store to replace.
         start_neo4j(settings)
         stop_neo4j(settings)
         import_started = time.perf_counter()
         try:
-            result = subprocess.run(
-                argv, capture_output=True, text=True, env={**os.environ, **_neo4j_env(layout)}, check=False
-            )
+            result = _import_keeping_old_store(argv, env, settings, folder / "previous")
+            if result.returncode == 0:
+                # The store is replaced: no earlier manifest (of these days or others) describes it.
+                remove_tree(lake_path(lake, MANIFESTS))
         finally:
+            report.import_seconds = time.perf_counter() - import_started
+            # The server comes back whatever happened, with the old store when the import failed.
             start_neo4j(settings)
-        report.import_seconds = time.perf_counter() - import_started
+            report.restart_seconds = time.perf_counter() - import_started - report.import_seconds
         if result.returncode != 0:
-            raise ServiceError(f"neo4j-admin import failed: {_last_error_line(result)}")
+            raise ServiceError(
+                f"neo4j-admin import failed, the previous graph is back: {_import_error(result)}"
+            )
     for name, (_, rows) in files.nodes.items():
         report.stats[name] = WriteStats(rows, rows, nodes_created=rows, batches=1)
     for name, (_, rows) in files.relationships.items():

@@ -195,7 +195,7 @@ def load_day(driver: Driver, database: str, inputs: DayInputs, options: LoadOpti
         if products is not None
         else pl.Series([], dtype=pl.String)
     )
-    attributes = _attributes_for(inputs, changed)
+    attributes = attributes_for(inputs, changed)
     triples = inputs.triples if inputs.triples is not None else _empty_triples()
     links = (
         inputs.links
@@ -288,7 +288,7 @@ def refresh_similar(
             keys, changed, current, pointing, options.top_k, block_size=options.block_size
         )
     similar = similar_product_rows(keys, targets, options.top_k, block_size=options.block_size)
-    rows = similar.with_columns(pl.lit(_model_version(keys)).alias("model_version"))
+    rows = similar.with_columns(pl.lit(embeddings_model_version(keys)).alias("model_version"))
     if rows.height:
         write_frame(
             driver, database, report, G.SIMILAR_TO, G.replace_similar_query(), rows, options.batch_size
@@ -314,7 +314,7 @@ def _column(driver: Driver, database: str, query: str, parameters: dict[str, Any
     return pl.Series(L.PRODUCT_ID, [record[L.PRODUCT_ID] for record in records], dtype=pl.String)
 
 
-def _attributes_for(inputs: DayInputs, changed: pl.Series) -> pl.DataFrame:
+def attributes_for(inputs: DayInputs, changed: pl.Series) -> pl.DataFrame:
     """Attributes of the changed products: enriched ones where enrichment has the product, else catalog ones.
 
     Falling back per product keeps a product that enrichment has not reached yet from losing its edges.
@@ -344,7 +344,7 @@ def _empty_triples() -> pl.DataFrame:
     return pl.DataFrame(schema={L.HEAD_ENTITY: pl.String, L.RELATION: pl.String, L.TAIL_ENTITY: pl.String})
 
 
-def _model_version(embeddings: pl.DataFrame) -> str:
+def embeddings_model_version(embeddings: pl.DataFrame) -> str:
     versions = embeddings.get_column("model_version").unique().sort().to_list() if embeddings.height else []
     return ",".join(str(version) for version in versions)
 

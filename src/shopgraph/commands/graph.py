@@ -44,9 +44,17 @@ def register(app: typer.Typer) -> None:
         full_similarity: Annotated[
             bool, typer.Option("--full-similarity", help="Recompute SIMILAR_TO for every product.")
         ] = False,
+        bulk: Annotated[
+            bool,
+            typer.Option(
+                "--bulk",
+                help="Rebuild the whole managed graph from the days with neo4j-admin import (stops and "
+                "restarts Neo4j; for very large first loads).",
+            ),
+        ] = False,
     ) -> None:
         """Load curated days into Neo4j (every changed day when no date is given)."""
-        from shopgraph.adapters.graph_loader import LoadOptions, curated_days, load_days
+        from shopgraph.adapters.graph_loader import LoadOptions, LoadReport, curated_days, load_days
         from shopgraph.adapters.graph_store import neo4j_driver
 
         settings = cli_settings()
@@ -60,10 +68,16 @@ def register(app: typer.Typer) -> None:
             block_size=settings.graph.similarity_block_size,
             full_similarity=full_similarity,
         )
-        with neo4j_driver(settings) as driver:
-            report = load_days(
-                driver, settings.neo4j.database, settings.lake_root, days, options, force=force
-            )
+        report: LoadReport
+        if bulk:
+            from shopgraph.adapters.graph_bulk import bulk_load
+
+            report = bulk_load(settings, settings.lake_root, days, options)
+        else:
+            with neo4j_driver(settings) as driver:
+                report = load_days(
+                    driver, settings.neo4j.database, settings.lake_root, days, options, force=force
+                )
         table = Table("label / type", "rows in", "written", "created", "updated", "deleted", "rows/s")
         for row in report.table_rows():
             table.add_row(

@@ -273,7 +273,7 @@ def _write_config(settings: Settings, layout: Neo4jLayout) -> None:
         shutil.copyfile(DEPLOY_DIR / name, layout.conf / name)
 
 
-def _neo4j_env(layout: Neo4jLayout) -> dict[str, str]:
+def neo4j_process_env(layout: Neo4jLayout) -> dict[str, str]:
     env = {"NEO4J_HOME": str(layout.install), "NEO4J_CONF": str(layout.conf)}
     env.update(dict.fromkeys(BOOTLOADER_ENV_CLEARED, ""))
     return env
@@ -289,7 +289,7 @@ def _set_initial_password(java: str, layout: Neo4jLayout, password: str) -> None
             [java, "-cp", f"{layout.lib}/*", ADMIN_CLASS, f"@{args_file}"],
             capture_output=True,
             text=True,
-            env={**os.environ, **_neo4j_env(layout)},
+            env={**os.environ, **neo4j_process_env(layout)},
             check=False,
         )
     if result.returncode != 0:
@@ -405,7 +405,7 @@ def start_neo4j(settings: Settings) -> ServiceStatus:
     started = time.monotonic()
     argv = [java, *BOOTLOADER_JVM, "-cp", f"{layout.lib}/*", BOOT_CLASS, "console"]
     pid = start_detached(
-        NAME, argv, run_dir=settings.run_dir, log_path=log, env=_neo4j_env(layout), cwd=layout.root
+        NAME, argv, run_dir=settings.run_dir, log_path=log, env=neo4j_process_env(layout), cwd=layout.root
     )
     try:
         timeout_s = settings.neo4j.start_timeout_s
