@@ -139,14 +139,7 @@ def direct_daily(settings: Settings, day: date, export: bool, stages: Stages) ->
         dimension = embedding_dimension(lake) or settings.graph.embedding_dimension
         with neo4j_driver(settings) as driver:
             apply_schema(driver, database, dimension)
-        options_graph = LoadOptions(
-            batch_size=settings.graph.batch_size,
-            top_k=settings.graph.similar_top_k,
-            block_size=settings.graph.similarity_block_size,
-            full_similarity=False,
-        )
-        with neo4j_driver(settings) as driver:
-            load_days(driver, database, lake, [day], options_graph, force=False)
+            load_days(driver, database, lake, [day], LoadOptions.from_settings(settings), force=False)
     if export:
         with stages.stage("export"), neo4j_driver(settings) as driver:
             export_graph(driver, database, lake, settings.graph.export_fetch_size)

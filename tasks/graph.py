@@ -34,12 +34,7 @@ def load_graph_days(days: list[str], force: bool = False, full_similarity: bool 
     settings = load_settings()
     lake = settings.lake_root
     wanted = [date.fromisoformat(day) for day in days] or curated_days(lake)
-    options = LoadOptions(
-        batch_size=settings.graph.batch_size,
-        top_k=settings.graph.similar_top_k,
-        block_size=settings.graph.similarity_block_size,
-        full_similarity=full_similarity,
-    )
+    options = LoadOptions.from_settings(settings, full_similarity)
     with neo4j_driver(settings) as driver:
         report = load_days(driver, settings.neo4j.database, lake, wanted, options, force=force)
     return {

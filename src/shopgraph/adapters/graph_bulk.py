@@ -21,6 +21,7 @@ from shopgraph.adapters.graph_loader import (
     LoadReport,
     WriteStats,
     attributes_for,
+    changed_products,
     day_digests,
     embedding_dimension,
     embeddings_model_version,
@@ -210,11 +211,7 @@ def fold_day(state: GraphState, day: date, lake: str, options: LoadOptions) -> N
     """Apply one day's inputs to the state in the order and with the rules of load_day."""
     inputs = read_day_inputs(lake, day)
     products = inputs.products
-    changed = (
-        G.live_rows(products).get_column(L.PRODUCT_ID).unique()
-        if products is not None
-        else pl.Series([], dtype=pl.String)
-    )
+    changed = changed_products(inputs)
     attributes = attributes_for(inputs, changed)
     # Nodes.
     if products is not None:

@@ -36,6 +36,7 @@ from shopgraph.schemas.lake_layout import (
     PRODUCT_ATTRIBUTES,
     PRODUCT_EMBEDDINGS,
 )
+from shopgraph.settings import Settings
 
 MANIFESTS = "manifests/graph"
 # Partitioned curated inputs of one day: (name, path under curated/ without the dt folder).
@@ -152,6 +153,12 @@ class LoadOptions:
     block_size: int = 1024
     full_similarity: bool = False
 
+    @classmethod
+    def from_settings(cls, settings: Settings, full_similarity: bool = False) -> LoadOptions:
+        """The knobs of the `graph:` settings."""
+        graph = settings.graph
+        return cls(graph.batch_size, graph.similar_top_k, graph.similarity_block_size, full_similarity)
+
 
 def write_frame(
     driver: Driver,
@@ -190,11 +197,7 @@ def load_day(driver: Driver, database: str, inputs: DayInputs, options: LoadOpti
             write_frame(driver, database, report, name, query, rows, size)
 
     products = inputs.products
-    changed = (
-        G.live_rows(products).get_column(L.PRODUCT_ID).unique()
-        if products is not None
-        else pl.Series([], dtype=pl.String)
-    )
+    changed = changed_products(inputs)
     attributes = attributes_for(inputs, changed)
     triples = inputs.triples if inputs.triples is not None else _empty_triples()
     links = (
@@ -312,6 +315,13 @@ POINTING_AT_QUERY = (
 def _column(driver: Driver, database: str, query: str, parameters: dict[str, Any]) -> pl.Series:
     records, _, _ = driver.execute_query(query, parameters, database_=database)
     return pl.Series(L.PRODUCT_ID, [record[L.PRODUCT_ID] for record in records], dtype=pl.String)
+
+
+def changed_products(inputs: DayInputs) -> pl.Series:
+    """Ids of the day's live (not tombstoned) product rows; empty without a products change set."""
+    if inputs.products is None:
+        return pl.Series([], dtype=pl.String)
+    return G.live_rows(inputs.products).get_column(L.PRODUCT_ID).unique()
 
 
 def attributes_for(inputs: DayInputs, changed: pl.Series) -> pl.DataFrame:

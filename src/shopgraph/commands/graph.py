@@ -62,12 +62,7 @@ def register(app: typer.Typer) -> None:
             days = curated_days(settings.lake_root)
         else:
             days = date_options(day, start, end)
-        options = LoadOptions(
-            batch_size=settings.graph.batch_size,
-            top_k=settings.graph.similar_top_k,
-            block_size=settings.graph.similarity_block_size,
-            full_similarity=full_similarity,
-        )
+        options = LoadOptions.from_settings(settings, full_similarity)
         report: LoadReport
         if bulk:
             from shopgraph.adapters.graph_bulk import bulk_load
