@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,22 +69,17 @@ def recommend_batch(
     """
     scorer, version = load_scorer(settings)
     k = k or settings.recsys.top_k
+    database = settings.neo4j.database
     blocked: list[str] = []
-    if to_graph:
-        with neo4j_driver(settings) as driver:
-            blocked = failing_guardrail(
-                driver,
-                settings.neo4j.database,
-                settings.recsys.min_quality_score,
-                settings.recsys.max_issue_share,
-            )
-    frame = scorer.recommend([str(user) for user in scorer.user_ids.tolist()], k, exclude=blocked)
-    frame = frame.with_columns(pl.lit(version).alias("model_version"), pl.lit(day).alias("dt"))
     edges = 0
     explanations = pl.DataFrame(schema=EXPLANATION_SCHEMA)
-    if to_graph:
-        with neo4j_driver(settings) as driver:
-            database = settings.neo4j.database
+    with neo4j_driver(settings) if to_graph else nullcontext() as driver:
+        if driver is not None:
+            recsys = settings.recsys
+            blocked = failing_guardrail(driver, database, recsys.min_quality_score, recsys.max_issue_share)
+        frame = scorer.recommend([str(user) for user in scorer.user_ids.tolist()], k, exclude=blocked)
+        frame = frame.with_columns(pl.lit(version).alias("model_version"), pl.lit(day).alias("dt"))
+        if driver is not None:
             write_graph(driver, database, frame, version, f"{day.isoformat()}:{version}", 500)
             explanations = explain_recommendations(
                 driver, database, frame["user_id"].unique().sort().to_list()
