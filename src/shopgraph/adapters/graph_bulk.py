@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -88,10 +89,32 @@ class BulkReport(LoadReport):
     import_seconds: float = 0.0
     restart_seconds: float = 0.0
     schema_seconds: float = 0.0
+    # neo4j-admin's own stages ("Node import", "Relationship import", ...) and their seconds.
+    import_stages: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         phases = ("fold_seconds", "import_seconds", "restart_seconds", "schema_seconds")
-        return super().to_json() | {phase: round(getattr(self, phase), 3) for phase in phases}
+        return (
+            super().to_json()
+            | {phase: round(getattr(self, phase), 3) for phase in phases}
+            | {"import_stages": self.import_stages}
+        )
+
+
+STAGE_LINE = re.compile(r"^(?P<stage>[A-Z][A-Za-z ]+?) COMPLETED in (?P<duration>(?:\d+[a-z]+ ?)+)\s*$")
+DURATION_PART = re.compile(r"(\d+)(ms|s|m|h)")
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def import_stage_seconds(output: str) -> dict[str, float]:
+    """Seconds of each stage neo4j-admin import reports ("Node import COMPLETED in 1m 2s 355ms")."""
+    stages: dict[str, float] = {}
+    for line in output.splitlines():
+        match = STAGE_LINE.match(line.strip())
+        if match:
+            parts = DURATION_PART.findall(match["duration"])
+            stages[match["stage"]] = round(sum(int(n) * UNIT_SECONDS[unit] for n, unit in parts), 3)
+    return stages
 
 
 @dataclass
@@ -613,6 +636,7 @@ def bulk_load(
         import_started = time.perf_counter()
         try:
             result = _import_keeping_old_store(argv, env, settings, folder / "previous")
+            report.import_stages = import_stage_seconds(result.stdout)
             if result.returncode == 0:
                 # The store is replaced: no earlier manifest (of these days or others) describes it.
                 remove_tree(lake_path(lake, MANIFESTS))
