@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,10 @@ from shopgraph.domain import graph_rows as G
 from shopgraph.domain.recsys.build import DatasetConfig, build_dataset
 from shopgraph.domain.recsys.data import Interactions, RecDataset
 from shopgraph.domain.recsys.evaluate import evaluate, top_k
-from shopgraph.domain.recsys.graph_model import KgTextGcn, KgTextGcnConfig
+from shopgraph.domain.recsys.graph_model import KgTextGcn
 from shopgraph.embedding import embed_texts
 from shopgraph.generate import generate_shop
-from shopgraph.recsys.models import make_model
+from shopgraph.recsys.models import main_model_config, make_model
 from shopgraph.schemas import landing as L
 from shopgraph.schemas import truth as T
 from shopgraph.settings import RecsysSettings
@@ -218,7 +219,7 @@ def scale(config: RecsysSettings, log: Callable[[str], None], pairs: int) -> dic
         valid=everything.select(order[cut:][: len(order) // 20]),
         test=everything.select(order[cut:][len(order) // 20 :]),
     )
-    model = KgTextGcn(KgTextGcnConfig(epochs=2, patience=5, batch_size=config.batch_size, dim=config.dim))
+    model = KgTextGcn(replace(main_model_config(config), epochs=2))
     epochs: list[float] = []
     model.fit(data, lambda epoch, m: epochs.append(m["epoch_s"]))
     peak = (

@@ -201,7 +201,15 @@ class RecsysSettings(_Section):
     kg_weight: float = Field(default=1.0, ge=0)
     text_weight: float = Field(default=1.0, ge=0)
     id_dropout: float = Field(default=0.1, ge=0, lt=1)
-    cold_scale: float = Field(default=0.25, ge=0)  # how much of its own vector a never-seen item keeps
+    cold_scale: float = Field(default=1.0, ge=0)  # how much of its predicted vector a never-seen item keeps
+    cold_regression: bool = True  # cold items: text/KG vector mapped onto the warm items' final vectors
+    # Main model only (bpr keeps batch_size, learning_rate): loss, batch, and the EASE item-item weight.
+    graph_loss: Literal["bpr", "softmax"] = "softmax"
+    graph_negatives: int = Field(default=4096, gt=0)  # softmax: shared negatives (>= items: all items)
+    graph_batch_size: int = Field(default=8192, gt=0)
+    graph_min_steps: int = Field(default=8, gt=0)  # batches per epoch at least (small data: smaller batches)
+    graph_learning_rate: float = Field(default=3e-3, gt=0)
+    item_item: float = Field(default=2.0, ge=0)  # weight of the item-item part (EASE, ease_l2); 0: off
     patience: int = Field(default=5, ge=1)
     ease_l2: float = Field(default=500.0, gt=0)
     knn_neighbours: int = Field(default=100, gt=0)

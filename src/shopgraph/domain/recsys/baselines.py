@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from shopgraph.batching import HalvingBatches
 from shopgraph.domain.recsys.api import EpochCallback
 from shopgraph.domain.recsys.data import Interactions, RecDataset
 from shopgraph.domain.recsys.evaluate import UserItems, evaluate
@@ -212,6 +213,7 @@ class BPRMF:
         self.dim, self.epochs, self.lr, self.reg = dim, epochs, lr, reg
         self.batch_size, self.patience, self.seed = batch_size, patience, seed
         self.device = _device(device)
+        self.batches = HalvingBatches(batch_size, self.device, "training triples")
         self.user_vectors: torch.Tensor | None = None
         self.item_vectors: torch.Tensor | None = None
         self.best_epoch = 0
@@ -238,6 +240,7 @@ class BPRMF:
             nn.init.normal_(table.weight, std=0.1)  # initialised on CPU: same start on every device
         users, items = users.to(self.device), items.to(self.device)
         optimizer = torch.optim.Adam([users.weight, items.weight], lr=self.lr)
+        self.batches = HalvingBatches(self.batch_size, self.device, "training triples")
         has_valid = len(data.valid) > 0
         best, stale = -1.0, 0
         best_state = (users.weight.detach().clone(), items.weight.detach().clone())
@@ -247,21 +250,8 @@ class BPRMF:
             sampled = sample_triples(data.train, data.n_items, len(data.train), generator)
             self.sampling_seconds += time.perf_counter() - started
             u_all, p_all, n_all = (t.to(self.device) for t in sampled)
-            total, count = 0.0, 0
-            for start in range(0, u_all.shape[0], self.batch_size):
-                u = users(u_all[start : start + self.batch_size])
-                p = items(p_all[start : start + self.batch_size])
-                n = items(n_all[start : start + self.batch_size])
-                gain = (u * (p - n)).sum(1)
-                loss = nn.functional.softplus(-gain).mean()
-                loss = loss + self.reg * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / u.shape[0]
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * u.shape[0]
-                count += u.shape[0]
+            metrics = {"loss": self._epoch(users, items, optimizer, (u_all, p_all, n_all))}
             self._freeze(users.weight, items.weight)
-            metrics = {"loss": total / max(count, 1)}
             if has_valid:
                 validation = evaluate(self.score, data, split="valid", metrics="ndcg")
                 metrics["val_ndcg@20"] = validation.get("ndcg@20", 0.0)
@@ -279,6 +269,35 @@ class BPRMF:
             if stale >= self.patience:
                 break
         self._freeze(*best_state)
+
+    def _epoch(
+        self,
+        users: nn.Embedding,
+        items: nn.Embedding,
+        optimizer: torch.optim.Optimizer,
+        triples: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    ) -> float:
+        """One pass over the sampled triples in batches of self.batches.batch_size (halved for the rest of
+        the run when a step runs out of device memory); the mean loss per triple."""
+        u_all, p_all, n_all = triples
+        total, count = 0.0, 0
+
+        def step(start: int, size: int) -> int:
+            nonlocal total, count
+            rows = slice(start, start + size)
+            u, p, n = users(u_all[rows]), items(p_all[rows]), items(n_all[rows])
+            gain = (u * (p - n)).sum(1)
+            loss = nn.functional.softplus(-gain).mean()
+            loss = loss + self.reg * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / u.shape[0]
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * u.shape[0]
+            count += u.shape[0]
+            return int(u.shape[0])
+
+        self.batches.run(int(u_all.shape[0]), step)
+        return total / max(count, 1)
 
     def _freeze(self, users: torch.Tensor, items: torch.Tensor) -> None:
         self.user_vectors = users.detach().float().cpu().clone()

@@ -12,7 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from shopgraph.batching import HalvingBatches
 from shopgraph.domain.recsys.api import EpochCallback
+from shopgraph.domain.recsys.baselines import EASE
 from shopgraph.domain.recsys.data import RecDataset
 from shopgraph.domain.recsys.evaluate import evaluate
 from shopgraph.domain.recsys.sampling import sample_triples
@@ -25,18 +27,39 @@ class KgTextGcnConfig:
     dim: int = 64
     layers: int = 3
     epochs: int = 60
-    batch_size: int = 2048
-    lr: float = 1e-2
+    batch_size: int = 8192
+    min_steps: int = 8  # batches per epoch at least: small datasets get smaller batches than batch_size
+    lr: float = 3e-3
+    lr_decay: float = 1.0  # learning rate multiplied by this after every epoch
     reg: float = 1e-4  # L2 on the layer-0 embeddings of each batch's nodes
+    # bpr: one uniform negative per pair; softmax: cross-entropy of the positive against `negatives`
+    # uniform items shared by the batch (all items when negatives >= n_items), logits / temperature.
+    loss: str = "softmax"
+    negatives: int = 4096
+    temperature: float = 1.0
     kg_weight: float = 1.0  # scale of the items' mean entity embedding in their layer-0 representation
     text_weight: float = 1.0  # scale of the projected text embedding added to the item's own embedding
     # Share of items whose own embedding is hidden per step: teaches reliance on text and KG.
     id_dropout: float = 0.1
-    cold_scale: float = 0.25  # share of layer 0 an item without training edges keeps (0.25 = 1/(layers+1))
+    cold_scale: float = 1.0  # share of its (predicted, see cold_regression) vector a cold item keeps
+    # Score a cold item with cold_scale x its final vector predicted from its text/KG vector (predict_cold),
+    # calibrated against warm items, instead of cold_scale x its raw layer 0.
+    cold_regression: bool = True
+    # An item-item component: alpha * (user's training items) @ B, B fitted in closed form (EASE, ridge
+    # item_item_l2) before training; the graph part then learns what it misses. 0 (or more items than
+    # item_item_max_items, or more user x item cells than ITEM_ITEM_MAX_CELLS) switches it off.
+    item_item: float = 2.0
+    item_item_l2: float = 500.0
+    item_item_max_items: int = 5000
     patience: int = 5  # epochs without a better validation NDCG@20 before stopping
+    min_epochs: int = 1  # epochs always trained before patience counts (the first ones learn popularity)
     eval_every: int = 1
     seed: int = 0
     device: str = "auto"
+
+
+LOSSES = ("bpr", "softmax")
+ITEM_ITEM_MAX_CELLS = 1 << 26  # users x items scores of the item-item component, kept dense
 
 
 def pick_device(name: str) -> torch.device:
@@ -71,6 +94,27 @@ def row_mean(row: np.ndarray, col: np.ndarray, shape: tuple[int, int]) -> torch.
         return _sparse(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), shape)
     counts = np.bincount(row, minlength=shape[0]).astype(np.float32)
     return _sparse(row, col, 1.0 / counts[row], shape)
+
+
+def predict_cold(
+    items: torch.Tensor, content: torch.Tensor, warm: torch.Tensor, scale: float, ridge: float = 1e-2
+) -> torch.Tensor:
+    """items with every cold row (warm False) replaced by scale x a ridge regression, fitted on the warm
+    rows, from an item's content vector (text + KG part of layer 0) to its final vector: a cold item then
+    scores on the same scale as a warm item with that content. ridge is relative to the mean eigenvalue."""
+    cold = ~warm
+    if not bool(cold.any()) or int(warm.sum()) < 2:
+        return items
+    x, y = content[warm].double(), items[warm].double()
+    x_mean, y_mean = x.mean(0), y.mean(0)
+    x, y = x - x_mean, y - y_mean
+    gram = x.T @ x
+    gram.diagonal().add_(ridge * float(gram.diagonal().mean()) + 1e-12)
+    weights = torch.linalg.solve(gram, x.T @ y)
+    out = items.clone()
+    predicted = (content[cold].double() - x_mean) @ weights + y_mean
+    out[cold] = (scale * predicted).to(items.dtype)
+    return out
 
 
 class _Network(nn.Module):
@@ -121,7 +165,10 @@ class _Network(nn.Module):
             items = items + self.kg_weight * torch.sparse.mm(self.item_entities, self.entities.weight)
         return torch.cat([self.users.weight, items])
 
-    def propagate(self, adjacency: torch.Tensor, item_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def propagate(
+        self, adjacency: torch.Tensor, item_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(final vectors, layer-0 vectors) of [users | items]."""
         first = self.layer0(item_mask)
         current, total = first, first
         for _ in range(self.layers):
@@ -132,7 +179,7 @@ class _Network(nn.Module):
         # layers would shrink cold items' scores by (layers + 1) against warm ones; cold_scale sets how
         # much of its layer 0 it keeps instead (1: all of it).
         isolated = cast(torch.Tensor, self.isolated)
-        return torch.where(isolated[:, None], first * self.cold_scale, mean)
+        return torch.where(isolated[:, None], first * self.cold_scale, mean), first
 
 
 class KgTextGcn:
@@ -149,55 +196,52 @@ class KgTextGcn:
         self.sampling_seconds = 0.0
         self.train_seconds = 0.0
         self._warm: torch.Tensor | None = None
+        self.item_item_scores: torch.Tensor | None = None  # (users x items) alpha * X B, when used
+        self.batches = HalvingBatches(self.config.batch_size, self.device, "training pairs")
 
     def params(self) -> dict[str, Any]:
         return {**asdict(self.config), "device": str(self.device)}
 
     def fit(self, data: RecDataset, on_epoch: EpochCallback | None = None) -> None:
-        """BPR on sampled (user, positive, negative) triples; keeps the epoch of best validation NDCG@20."""
+        """Trains on the training pairs (BPR on sampled triples, or sampled softmax on shuffled pairs);
+        keeps the epoch of best validation NDCG@20. A step that runs out of device memory is retried
+        with the batch halved (for the rest of the run)."""
         config = self.config
+        if config.loss not in LOSSES:
+            raise ValueError(f"unknown loss {config.loss!r}; choose {' or '.join(LOSSES)}")
         torch.manual_seed(config.seed)
         generator = torch.Generator().manual_seed(config.seed)
         network = _Network(data, config).to(self.device)
         adjacency = normalized_adjacency(data).to(self.device)
         optimizer = torch.optim.Adam(network.parameters(), lr=config.lr)
-        use_bf16 = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+        schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+        batch_size = min(config.batch_size, max(1, -(-len(data.train) // max(config.min_steps, 1))))
+        self.batches = HalvingBatches(batch_size, self.device, "training pairs")
         # Items never seen in training keep no own embedding (it would be untrained noise): text and KG only.
         warm = torch.ones(data.n_items)
         warm[torch.from_numpy(data.cold_items())] = 0.0
         warm = warm.to(self.device)
         self._warm = warm
+        self.item_item_scores = self._item_item(data)
+        train_users = torch.from_numpy(data.train.users).long()
+        train_items = torch.from_numpy(data.train.items).long()
         best, best_state, stale = -1.0, copy.deepcopy(network.state_dict()), 0
         started = time.perf_counter()
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
             network.train()
             sampled_at = time.perf_counter()
-            users, positives, negatives = sample_triples(data.train, data.n_items, len(data.train), generator)
-            self.sampling_seconds += time.perf_counter() - sampled_at
-            losses = []
-            for start in range(0, len(users), config.batch_size):
-                u = users[start : start + config.batch_size].to(self.device)
-                p = positives[start : start + config.batch_size].to(self.device)
-                n = negatives[start : start + config.batch_size].to(self.device)
-                dropped = torch.rand(data.n_items, generator=generator) < config.id_dropout
-                final = network.propagate(adjacency, warm * (~dropped).float().to(self.device))
-                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    user = final[u]
-                    gain = (user * final[data.n_users + p]).sum(1) - (user * final[data.n_users + n]).sum(1)
-                    loss = nn.functional.softplus(-gain.float()).mean()
-                base = network.layer0()
-                reg = (
-                    base[u].pow(2).sum()
-                    + base[data.n_users + p].pow(2).sum()
-                    + base[data.n_users + n].pow(2).sum()
+            if config.loss == "bpr":
+                users, positives, negatives = sample_triples(
+                    data.train, data.n_items, len(data.train), generator
                 )
-                loss = loss + config.reg * reg / len(u)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                losses.append(float(loss.detach()))
-            metrics = {"loss": float(np.mean(losses)), "epoch_s": time.perf_counter() - epoch_started}
+            else:
+                order = torch.randperm(len(data.train), generator=generator)
+                users, positives, negatives = train_users[order], train_items[order], train_items[:0]
+            self.sampling_seconds += time.perf_counter() - sampled_at
+            loss = self._epoch(network, adjacency, optimizer, data, (users, positives, negatives), generator)
+            schedule.step()
+            metrics = {"loss": loss, "epoch_s": time.perf_counter() - epoch_started}
             if epoch % config.eval_every == 0 or epoch == config.epochs:
                 self._freeze(network, adjacency)
                 validation = evaluate(self.score, data, split="valid", metrics="ndcg")
@@ -214,26 +258,133 @@ class KgTextGcn:
                     stale += 1
             if on_epoch:
                 on_epoch(epoch, metrics)
-            if stale >= config.patience:
+            if stale >= config.patience and epoch >= config.min_epochs:
                 break
         network.load_state_dict(best_state)
         self._freeze(network, adjacency)
         self.train_seconds = time.perf_counter() - started
 
+    def _item_item(self, data: RecDataset) -> torch.Tensor | None:
+        """alpha * X B for every user (X: binary training matrix, B: EASE weights), on the device."""
+        config = self.config
+        usable = data.n_items <= config.item_item_max_items
+        if config.item_item <= 0 or not usable or data.n_users * data.n_items > ITEM_ITEM_MAX_CELLS:
+            return None
+        ease = EASE(l2=config.item_item_l2, device=str(self.device))
+        ease.fit(data)
+        scores = torch.cat([ease.score(users) for users in torch.arange(data.n_users).split(4096)])
+        return (config.item_item * scores).to(self.device)
+
+    def _epoch(
+        self,
+        network: _Network,
+        adjacency: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        data: RecDataset,
+        triples: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        generator: torch.Generator,
+    ) -> float:
+        """One pass over the sampled rows in batches of self.batches.batch_size; the mean batch loss."""
+        users, positives, negatives = triples
+        losses: list[float] = []
+
+        def step(start: int, size: int) -> int:
+            rows = slice(start, start + size)
+            loss = self._loss(
+                network,
+                adjacency,
+                data,
+                users[rows].to(self.device),
+                positives[rows].to(self.device),
+                negatives[rows].to(self.device),
+                generator,
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            return int(users[rows].shape[0])
+
+        self.batches.run(int(users.shape[0]), step)
+        return float(np.mean(losses)) if losses else 0.0
+
+    def _loss(
+        self,
+        network: _Network,
+        adjacency: torch.Tensor,
+        data: RecDataset,
+        users: torch.Tensor,
+        positives: torch.Tensor,
+        negatives: torch.Tensor,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """One batch's loss plus the L2 penalty on the layer-0 vectors it touches."""
+        config, n_u, n_i = self.config, data.n_users, data.n_items
+        warm = cast(torch.Tensor, self._warm)  # set by fit before the first step
+        dropped = torch.rand(n_i, generator=generator) < config.id_dropout
+        final, first = network.propagate(adjacency, warm * (~dropped).float().to(self.device))
+        use_bf16 = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+        extra = self.item_item_scores
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            user = final[users]
+            positive = (user * final[n_u + positives]).sum(1).float()
+            if extra is not None:
+                positive = positive + extra[users, positives]
+            if config.loss == "bpr":
+                negative = (user * final[n_u + negatives]).sum(1).float()
+                if extra is not None:
+                    negative = negative + extra[users, negatives]
+                loss = nn.functional.softplus(negative - positive).mean()
+                touched = [users, n_u + positives, n_u + negatives]
+            elif config.negatives >= n_i:
+                logits = (user @ final[n_u:].T).float()
+                if extra is not None:
+                    logits = logits + extra[users]
+                loss = nn.functional.cross_entropy(logits / config.temperature, positives)
+                touched = [users, n_u + positives]
+            else:
+                shared = torch.randint(n_i, (config.negatives,), generator=generator).to(self.device)
+                negative = (user @ final[n_u + shared].T).float()
+                if extra is not None:
+                    negative = negative + extra[users[:, None], shared[None, :]]
+                # A shared negative that is the row's own positive is not a negative for that row.
+                negative = negative.masked_fill(shared[None, :] == positives[:, None], -torch.inf)
+                logits = torch.cat([positive[:, None], negative], 1) / config.temperature
+                target = torch.zeros(users.shape[0], dtype=torch.long, device=self.device)
+                loss = nn.functional.cross_entropy(logits, target)
+                touched = [users, n_u + positives]
+        reg = sum(first[nodes].pow(2).sum() for nodes in touched)
+        return loss + config.reg * reg / max(int(users.shape[0]), 1)
+
     @torch.no_grad()
     def _freeze(self, network: _Network, adjacency: torch.Tensor) -> None:
         network.eval()
-        final = network.propagate(adjacency, self._warm).float()
+        final = network.propagate(adjacency, self._warm)[0].float()
+        items = final[network.n_users :]
+        if self.config.cold_regression and self._warm is not None:
+            content = network.layer0(torch.zeros_like(self._warm))[network.n_users :].float()
+            items = predict_cold(items, content, self._warm > 0, self.config.cold_scale)
         self.user_vectors = final[: network.n_users].cpu()
-        self.item_vectors = final[network.n_users : network.n_users + network.n_items].cpu()
+        self.item_vectors = items.cpu()
 
     def score(self, users: torch.Tensor) -> torch.Tensor:
         if self.user_vectors is None or self.item_vectors is None:
             raise RuntimeError("KgTextGcn.score called before fit")
-        return self.user_vectors[users] @ self.item_vectors.T
+        users = users.long().cpu()
+        scores = self.user_vectors[users] @ self.item_vectors.T
+        if self.item_item_scores is not None:
+            scores = scores + self.item_item_scores[users.to(self.item_item_scores.device)].cpu()
+        return scores
 
     def factors(self) -> tuple[np.ndarray, np.ndarray]:
-        """(user vectors, item vectors) as float32 arrays: score = users @ items.T."""
+        """(user vectors, item vectors) as float32 arrays: score = users @ items.T (with the item-item
+        component, users carry its score row and items an identity block)."""
         if self.user_vectors is None or self.item_vectors is None:
             raise RuntimeError("KgTextGcn.factors called before fit")
-        return self.user_vectors.numpy(), self.item_vectors.numpy()
+        users, items = self.user_vectors.numpy(), self.item_vectors.numpy()
+        if self.item_item_scores is None:
+            return users, items
+        # The item-item part as one more block: each user's score row against an identity per item.
+        extra = self.item_item_scores.float().cpu().numpy()
+        identity = np.eye(items.shape[0], dtype=np.float32)
+        return np.hstack([users, extra]), np.hstack([items, identity])
