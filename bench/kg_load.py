@@ -346,6 +346,7 @@ def main() -> None:
         print(f"generated and curated {summary.rows} in {prepare_s:.0f}s", flush=True)
         options = LoadOptions(batch_size=args.batch_size, top_k=args.top_k)
         with neo4j_driver(settings) as driver:
+            wipe(driver)  # a run stopped half-way leaves its graph behind
             apply_schema(driver, DB, args.dimension)
             full = load_days(driver, DB, lake, curated_days(lake), options, force=True)
             nodes_per_s, rels_per_s, nodes, rels = rates(full)
