@@ -115,12 +115,15 @@ def test_train_register_champion_and_extract(
     assert summary.queries > 0
 
     assert summary.tagged == summary.products
+    assert summary.queries_tagged == summary.queries
 
     # Idempotent and incremental: a rerun with the same model tags nothing and writes the same rows.
     again = extract_from_lake(load_settings())
-    assert again.files == summary.files and again.tagged == 0
+    assert again.files == summary.files and again.tagged == 0 and again.queries_tagged == 0
     assert pl.concat([pl.read_parquet(f) for f in _files(lake, PRODUCT_ENTITIES)]).equals(entities)
+    assert pl.read_parquet(_files(lake, QUERY_ENTITIES)[0]).equals(queries)
 
-    # Another model version tags every product again.
+    # Another model version tags every product and query again.
     other = extract_from_lake(load_settings(), model=f"models:/{MODEL}/2")
     assert other.tagged == other.products and other.model_version != summary.model_version
+    assert other.queries_tagged == other.queries

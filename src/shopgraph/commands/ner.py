@@ -97,7 +97,8 @@ def register(app: typer.Typer) -> None:
             f"model {summary.model_version}: {summary.entities} entities in {summary.products} products "
             f"({summary.tagged} tagged now, the rest unchanged), "
             f"{summary.attributes} attributes ({summary.ner_attributes} from NER), "
-            f"{summary.query_entities} entities in {summary.queries} queries"
+            f"{summary.query_entities} entities in {summary.queries} queries "
+            f"({summary.queries_tagged} tagged now)"
         )
         for table, files in summary.files.items():
             out.print(f"{table}: {', '.join(files)}")

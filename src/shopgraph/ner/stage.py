@@ -19,7 +19,9 @@ from shopgraph.domain.ner.merge import (
 )
 from shopgraph.ner.extract import (
     PRODUCT_ENTITIES_SCHEMA,
+    QUERY_ENTITIES_SCHEMA,
     TEXT,
+    LoadedNer,
     default_model_uri,
     known_values,
     load_ner,
@@ -30,10 +32,17 @@ from shopgraph.ner.io import read_curated_products, read_synonyms, write_table
 from shopgraph.ner.train import Report, TrainConfig, TrainResult, train_ner
 from shopgraph.schemas import landing as L
 from shopgraph.schemas import truth as T
-from shopgraph.schemas.lake_layout import NER_TAGGED, PRODUCT_ATTRIBUTES, PRODUCT_ENTITIES, QUERY_ENTITIES
+from shopgraph.schemas.lake_layout import (
+    NER_TAGGED,
+    PRODUCT_ATTRIBUTES,
+    PRODUCT_ENTITIES,
+    QUERY_ENTITIES,
+    QUERY_NER_TAGGED,
+)
 from shopgraph.settings import Settings
 
 Progress = Callable[[str, int, int], None]
+TAGGED_QUERY_SCHEMA = pl.Schema({L.QUERY: pl.String(), MODEL_VERSION: pl.String()})
 
 
 @dataclass
@@ -49,6 +58,7 @@ class ExtractSummary:
     queries: int
     query_entities: int
     files: dict[str, list[str]] = field(default_factory=dict)
+    queries_tagged: int = 0  # queries run through the model this time (the others kept their entities)
 
 
 def train_from_lake(
@@ -69,6 +79,18 @@ def read_lake_table(lake_root: str, parts: tuple[str, ...]) -> pl.DataFrame | No
     return read_parts(partition_files(lake_path(lake_root, *parts)))
 
 
+def refreshed_canonical(rows: pl.DataFrame, lookup: Lookup, schema: pl.Schema) -> pl.DataFrame:
+    """Kept entity rows with their canonical value looked up again (the catalog may have changed).
+
+    Reads entity_type and text; writes value; returns the columns of schema.
+    """
+    canonical = [
+        canonical_value(lookup, kind, text)
+        for kind, text in zip(rows.get_column(T.ENTITY_TYPE), rows.get_column(TEXT), strict=True)
+    ]
+    return rows.with_columns(pl.Series(T.VALUE, canonical, dtype=pl.String)).select(schema.names())
+
+
 def kept_entities(
     before: pl.DataFrame | None, current: pl.DataFrame, retagged: pl.Series, lookup: Lookup
 ) -> pl.DataFrame:
@@ -80,13 +102,7 @@ def kept_entities(
         return pl.DataFrame(schema=PRODUCT_ENTITIES_SCHEMA)
     keep = current.filter(~pl.col(L.PRODUCT_ID).is_in(retagged.implode())).get_column(L.PRODUCT_ID)
     rows = before.filter(pl.col(L.PRODUCT_ID).is_in(keep.implode()))
-    canonical = [
-        canonical_value(lookup, kind, text)
-        for kind, text in zip(rows.get_column(T.ENTITY_TYPE), rows.get_column(TEXT), strict=True)
-    ]
-    return rows.with_columns(pl.Series(T.VALUE, canonical, dtype=pl.String)).select(
-        PRODUCT_ENTITIES_SCHEMA.names()
-    )
+    return refreshed_canonical(rows, lookup, PRODUCT_ENTITIES_SCHEMA)
 
 
 def landing_queries(lake_root: str) -> list[str]:
@@ -96,6 +112,34 @@ def landing_queries(lake_root: str) -> list[str]:
         return []
     queries = pl.concat([read_parquet(f).select(L.QUERY) for f in files])
     return sorted(queries.get_column(L.QUERY).drop_nulls().unique().to_list())
+
+
+def tag_queries(
+    root: str,
+    loaded: LoadedNer,
+    queries: list[str],
+    lookup: Lookup,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """Entities of the queries (QUERY_ENTITIES_SCHEMA) and how many went through the model.
+
+    Only queries this model version has not tagged yet (enriched/query_ner_tagged) run through it; the
+    others keep their earlier rows of enriched/query_entities with canonical values refreshed, so a night
+    with a few new queries does not tag every query again.
+    """
+    tagged = read_lake_table(root, QUERY_NER_TAGGED)
+    before = read_lake_table(root, QUERY_ENTITIES)
+    done: set[str] = set()
+    if tagged is not None and before is not None:
+        done = set(tagged.filter(pl.col(MODEL_VERSION) == loaded.version).get_column(L.QUERY).to_list())
+    fresh_queries = [query for query in queries if query not in done]
+    fresh = query_entities(loaded, fresh_queries, lookup, batch_size, progress)
+    kept = pl.DataFrame(schema=QUERY_ENTITIES_SCHEMA)
+    if before is not None and done:
+        rows = before.filter(pl.col(L.QUERY).is_in(sorted(done.intersection(queries))))
+        kept = refreshed_canonical(rows, lookup, QUERY_ENTITIES_SCHEMA)
+    return pl.concat([kept, fresh]).sort(L.QUERY, T.START, maintain_order=True), len(fresh_queries)
 
 
 def extract_from_lake(
@@ -142,9 +186,16 @@ def extract_from_lake(
         ),
     }
     queries = landing_queries(root) if with_queries else []
-    found_in_queries = query_entities(loaded, queries, lookup, ner.inference_batch_size, step("queries"))
+    found_in_queries, queries_tagged = tag_queries(
+        root, loaded, queries, lookup, ner.inference_batch_size, step("queries")
+    )
     if with_queries:
         files["query_entities"] = write_table(root, QUERY_ENTITIES, found_in_queries)
+        files["query_ner_tagged"] = write_table(
+            root,
+            QUERY_NER_TAGGED,
+            pl.DataFrame({L.QUERY: queries, MODEL_VERSION: loaded.version}, schema=TAGGED_QUERY_SCHEMA),
+        )
     return ExtractSummary(
         model_version=loaded.version,
         products=products.height,
@@ -155,4 +206,5 @@ def extract_from_lake(
         queries=len(queries),
         query_entities=found_in_queries.height,
         files=files,
+        queries_tagged=queries_tagged,
     )

@@ -17,5 +17,6 @@ QUERY_EMBEDDINGS = (ENRICHED, "query_embeddings")
 PRODUCT_ENTITIES = (ENRICHED, "product_entities")
 NER_TAGGED = (ENRICHED, "ner_tagged")  # product_id, text_hash, model_version of the last tagging
 QUERY_ENTITIES = (ENRICHED, "query_entities")
+QUERY_NER_TAGGED = (ENRICHED, "query_ner_tagged")  # query, model_version of the last tagging
 PRODUCT_ATTRIBUTES = (ENRICHED, "product_attributes")
 RECOMMENDATIONS = ("recommendations",)  # dt=YYYY-MM-DD/ per run day, and current/ (the latest set)
