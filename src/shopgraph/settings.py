@@ -209,7 +209,14 @@ class RecsysSettings(_Section):
     graph_batch_size: int = Field(default=8192, gt=0)
     graph_min_steps: int = Field(default=8, gt=0)  # batches per epoch at least (small data: smaller batches)
     graph_learning_rate: float = Field(default=3e-3, gt=0)
-    item_item: float = Field(default=2.0, ge=0)  # weight of the item-item part (EASE, ease_l2); 0: off
+    item_item: float = Field(default=2.0, ge=0)  # weight of the item-item part (EASE, item_item_l2); 0: off
+    item_item_l2: float = Field(default=100.0, gt=0)  # ridge of the main model's item-item part
+    # Item-item part: the user's training items weighted 1 + recency_boost * exp(-age / recency_tau), age =
+    # how many of the user's items came later; recency_tau 0: all weigh 1.
+    recency_tau: float = Field(default=5.0, ge=0)
+    recency_boost: float = Field(default=5.0, ge=0)
+    graph_debias: float = Field(default=1.0, ge=0, le=1)  # share of the graph part's per-item mean removed
+    cold_neighbours: int = Field(default=10, ge=0)  # cold items: item-item score of k content neighbours
     patience: int = Field(default=5, ge=1)
     ease_l2: float = Field(default=500.0, gt=0)
     knn_neighbours: int = Field(default=100, gt=0)

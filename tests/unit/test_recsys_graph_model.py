@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
-from shopgraph.domain.recsys.baselines import Popularity
+from shopgraph.domain.recsys.baselines import EASE, Popularity
 from shopgraph.domain.recsys.data import Interactions, RecDataset
 from shopgraph.domain.recsys.evaluate import evaluate
-from shopgraph.domain.recsys.graph_model import KgTextGcn, KgTextGcnConfig, normalized_adjacency
+from shopgraph.domain.recsys.graph_model import (
+    KgTextGcn,
+    KgTextGcnConfig,
+    cold_mixing,
+    normalized_adjacency,
+    recency_weights,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -96,3 +104,81 @@ def test_same_seed_same_scores() -> None:
     second.fit(data)
     users = torch.arange(5)
     assert torch.allclose(first.score(users), second.score(users), atol=1e-5)
+
+
+def test_recency_weights_count_later_items_per_user() -> None:
+    users = np.array([0, 0, 1, 0, 1])
+    times = np.array([3, 1, 5, 2, 5])  # user 1's two pairs tie: the later row is the latest
+    weights = recency_weights(users, times, tau=1.0, boost=2.0)
+    e1, e2 = 1 + 2 * np.exp(-1.0), 1 + 2 * np.exp(-2.0)
+    assert np.allclose(weights, [3.0, e2, e1, e1, 3.0])
+    assert np.array_equal(recency_weights(users, times, tau=0.0, boost=2.0), np.ones(5, np.float32))
+
+
+def test_recency_weighted_item_item_part_and_factors_reproduce_scores() -> None:
+    data = planted()
+    config = KgTextGcnConfig(
+        dim=8, layers=1, epochs=2, item_item=1.5, item_item_l2=5.0, recency_tau=2.0, recency_boost=3.0
+    )
+    model = KgTextGcn(config)
+    model.fit(data)
+    ease = EASE(l2=5.0)
+    ease.fit(data)
+    assert ease.weights is not None and model.user_vectors is not None and model.item_vectors is not None
+    train = data.train
+    history = torch.zeros(data.n_users, data.n_items)
+    weights = recency_weights(train.users, train.times, 2.0, 3.0)
+    history[torch.from_numpy(train.users), torch.from_numpy(train.items)] = torch.from_numpy(weights)
+    users = torch.arange(data.n_users)
+    graph_part = model.user_vectors @ model.item_vectors.T
+    assert torch.allclose(model.score(users) - graph_part, 1.5 * history @ ease.weights, atol=1e-4)
+    user_factors, item_factors = model.factors()
+    assert np.allclose(user_factors @ item_factors.T, model.score(users).numpy(), atol=1e-4)
+
+
+def test_graph_debias_removes_that_share_of_each_items_mean_score() -> None:
+    data = planted()
+    base = KgTextGcnConfig(dim=8, layers=1, epochs=1, item_item=0.0)  # one epoch: same weights either way
+    plain, half = KgTextGcn(base), KgTextGcn(replace(base, graph_debias=0.5))
+    plain.fit(data)
+    half.fit(data)
+    users = torch.arange(data.n_users)
+    before = plain.score(users)
+    assert torch.allclose(half.score(users), before - 0.5 * before.mean(0), atol=1e-5)
+    user_factors, item_factors = half.factors()
+    assert np.allclose(user_factors @ item_factors.T, half.score(users).numpy(), atol=1e-5)
+
+
+def test_cold_mixing_weights_the_most_similar_warm_items() -> None:
+    content = torch.tensor([[1.0, 0.0], [0.0, 1.0], [3.0, 1.0], [1.0, -1.0]])
+    warm = torch.tensor([True, True, False, True])
+    weights = cold_mixing(content, warm, k=2)
+    # cosines of item 2 with items 0, 1, 3: 3/sqrt(10), 1/sqrt(10), 2/sqrt(20); the best two are 0 and 3.
+    best = torch.tensor([3 / 10**0.5, 2 / 20**0.5])
+    expected = torch.zeros(1, 4)
+    expected[0, [0, 3]] = best / best.sum()
+    assert torch.allclose(weights, expected, atol=1e-6)
+
+
+def test_cold_items_take_their_neighbours_item_item_scores_and_factors_reproduce_scores() -> None:
+    data = planted()
+    config = KgTextGcnConfig(dim=8, layers=1, epochs=2, item_item=1.0, item_item_l2=5.0, cold_neighbours=3)
+    model, plain = KgTextGcn(config), KgTextGcn(replace(config, cold_neighbours=0))
+    model.fit(data)
+    plain.fit(data)
+    users = torch.arange(data.n_users)
+    cold = torch.from_numpy(data.cold_items())
+    assert plain.user_vectors is not None and plain.item_vectors is not None
+    assert model.user_vectors is not None and model.item_vectors is not None
+    extra = plain.score(users) - plain.user_vectors @ plain.item_vectors.T
+    assert torch.allclose(extra[:, cold], torch.zeros(1), atol=1e-6)  # no item-item weights of their own
+    chosen, mix = model._cold, model._cold_mix  # noqa: SLF001
+    assert chosen is not None and mix is not None and torch.equal(chosen, cold)
+    mixed = model.score(users) - model.user_vectors @ model.item_vectors.T
+    assert torch.allclose(mixed[:, cold], extra @ mix.T, atol=1e-4)
+    warm = torch.ones(data.n_items, dtype=torch.bool)
+    warm[cold] = False
+    assert torch.allclose(mixed[:, warm], extra[:, warm], atol=1e-4)
+    assert float(mixed[:, cold].abs().sum()) > 0
+    user_factors, item_factors = model.factors()
+    assert np.allclose(user_factors @ item_factors.T, model.score(users).numpy(), atol=1e-4)

@@ -132,7 +132,7 @@ def test_settings_reach_the_main_model_and_leave_bpr_alone() -> None:
     )
     config = main_model_config(settings)
     assert (config.batch_size, config.lr, config.item_item, config.loss) == (512, 0.5, 3.0, "bpr")
-    assert config.item_item_l2 == settings.ease_l2 and config.cold_regression is False
+    assert config.item_item_l2 == settings.item_item_l2 and config.cold_regression is False
     assert config.min_steps == settings.graph_min_steps
     bpr = make_model("bpr", settings, groups())
     assert isinstance(bpr, BPRMF) and bpr.batch_size == settings.batch_size != 512

@@ -51,6 +51,18 @@ class KgTextGcnConfig:
     item_item: float = 2.0
     item_item_l2: float = 500.0
     item_item_max_items: int = 5000
+    # The item-item part reads a user's training items weighted 1 + recency_boost * exp(-age / recency_tau),
+    # age = how many of the user's training items came later (0: the latest), so the latest ones count
+    # most; recency_tau 0 switches it off (every item weighs 1, plain EASE).
+    recency_tau: float = 0.0
+    recency_boost: float = 5.0
+    # Share of the graph part's mean over users (per item: a learnt popularity) removed from its scores, by
+    # centring the user vectors: more of each list comes from the user's own taste (catalogue coverage).
+    graph_debias: float = 0.0
+    # A cold item has no item-item weights: it takes the mean item-item score of its cold_neighbours most
+    # similar warm items by content (text + KG part of layer 0, cosine), so it competes with warm items that
+    # carry that part; 0 leaves it at 0.
+    cold_neighbours: int = 0
     patience: int = 5  # epochs without a better validation NDCG@20 before stopping
     min_epochs: int = 1  # epochs always trained before patience counts (the first ones learn popularity)
     eval_every: int = 1
@@ -115,6 +127,39 @@ def predict_cold(
     predicted = (content[cold].double() - x_mean) @ weights + y_mean
     out[cold] = (scale * predicted).to(items.dtype)
     return out
+
+
+def recency_weights(users: np.ndarray, times: np.ndarray, tau: float, boost: float) -> np.ndarray:
+    """Per pair: 1 + boost * exp(-age / tau), age = the number of the same user's pairs that are later
+    (ties in time by row order); all 1 when tau <= 0."""
+    if tau <= 0 or not len(users):
+        return np.ones(len(users), np.float32)
+    order = np.lexsort((np.arange(len(users)), times, users))
+    counts = np.bincount(users)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    sorted_users = users[order]
+    age = np.empty(len(users), np.int64)
+    age[order] = counts[sorted_users] - 1 - (np.arange(len(users)) - starts[sorted_users])
+    return (1.0 + boost * np.exp(-age / tau)).astype(np.float32)
+
+
+def recency_history(data: RecDataset, tau: float, boost: float) -> torch.Tensor:
+    """(users x items) sparse matrix of the training pairs (one per pair) weighted by recency_weights."""
+    train = data.train
+    weights = recency_weights(train.users, train.times, tau, boost)
+    return _sparse(train.users, train.items, weights, (data.n_users, data.n_items))
+
+
+def cold_mixing(content: torch.Tensor, warm: torch.Tensor, k: int) -> torch.Tensor:
+    """(cold items x items) weights: each cold item's k most similar warm items by cosine of content, weighted
+    by their (non-negative) similarity, rows summing to 1 (all 0 where no warm item is similar)."""
+    unit = content / content.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    similarity = unit[~warm] @ unit.T
+    similarity[:, ~warm] = -torch.inf
+    best = similarity.topk(min(k, int(warm.sum())), dim=1)
+    weights = torch.zeros_like(similarity)
+    weights.scatter_(1, best.indices, best.values.clamp(min=0))
+    return weights / weights.sum(1, keepdim=True).clamp(min=1e-12)
 
 
 class _Network(nn.Module):
@@ -197,6 +242,9 @@ class KgTextGcn:
         self.train_seconds = 0.0
         self._warm: torch.Tensor | None = None
         self.item_item_scores: torch.Tensor | None = None  # (users x items) alpha * X B, when used
+        # Cold items' item-item scores as mixtures of warm items' (cold_mixing), when used.
+        self._cold: torch.Tensor | None = None
+        self._cold_mix: torch.Tensor | None = None
         self.batches = HalvingBatches(self.config.batch_size, self.device, "training pairs")
 
     def params(self) -> dict[str, Any]:
@@ -272,7 +320,9 @@ class KgTextGcn:
             return None
         ease = EASE(l2=config.item_item_l2, device=str(self.device))
         ease.fit(data)
-        scores = torch.cat([ease.score(users) for users in torch.arange(data.n_users).split(4096)])
+        weights = cast(torch.Tensor, ease.weights)
+        history = recency_history(data, config.recency_tau, config.recency_boost)
+        scores = torch.sparse.mm(history, weights)
         return (config.item_item * scores).to(self.device)
 
     def _epoch(
@@ -361,10 +411,22 @@ class KgTextGcn:
         network.eval()
         final = network.propagate(adjacency, self._warm)[0].float()
         items = final[network.n_users :]
-        if self.config.cold_regression and self._warm is not None:
+        if self._warm is not None:
             content = network.layer0(torch.zeros_like(self._warm))[network.n_users :].float()
-            items = predict_cold(items, content, self._warm > 0, self.config.cold_scale)
-        self.user_vectors = final[: network.n_users].cpu()
+            warm = self._warm > 0
+            if self.config.cold_regression:
+                items = predict_cold(items, content, warm, self.config.cold_scale)
+            use_mix = self.config.cold_neighbours > 0 and self.item_item_scores is not None
+            if use_mix and bool((~warm).any()) and bool(warm.any()):
+                self._cold = torch.nonzero(~warm).squeeze(1).cpu()
+                self._cold_mix = cold_mixing(content, warm, self.config.cold_neighbours).cpu()
+        users = final[: network.n_users]
+        if self.config.graph_debias:
+            # Centring the users removes debias x each item's mean score over users from every score.
+            known = ~cast(torch.Tensor, network.isolated)[: network.n_users]
+            if bool(known.any()):
+                users = users - self.config.graph_debias * users[known].mean(0)
+        self.user_vectors = users.cpu()
         self.item_vectors = items.cpu()
 
     def score(self, users: torch.Tensor) -> torch.Tensor:
@@ -373,8 +435,18 @@ class KgTextGcn:
         users = users.long().cpu()
         scores = self.user_vectors[users] @ self.item_vectors.T
         if self.item_item_scores is not None:
-            scores = scores + self.item_item_scores[users.to(self.item_item_scores.device)].cpu()
+            scores = scores + self._with_cold(
+                self.item_item_scores[users.to(self.item_item_scores.device)].cpu()
+            )
         return scores
+
+    def _with_cold(self, extra: torch.Tensor) -> torch.Tensor:
+        """Item-item score rows with each cold item's column set from its warm neighbours' (cold_mixing)."""
+        if self._cold is None or self._cold_mix is None:
+            return extra
+        extra = extra.float().clone()
+        extra[:, self._cold] = extra @ self._cold_mix.T
+        return extra
 
     def factors(self) -> tuple[np.ndarray, np.ndarray]:
         """(user vectors, item vectors) as float32 arrays: score = users @ items.T (with the item-item
@@ -387,4 +459,6 @@ class KgTextGcn:
         # The item-item part as one more block: each user's score row against an identity per item.
         extra = self.item_item_scores.float().cpu().numpy()
         identity = np.eye(items.shape[0], dtype=np.float32)
+        if self._cold is not None and self._cold_mix is not None:
+            identity[self._cold.numpy()] = self._cold_mix.numpy()  # zero on cold columns, so no overlap
         return np.hstack([users, extra]), np.hstack([items, identity])
