@@ -113,6 +113,9 @@ def test_recency_weights_count_later_items_per_user() -> None:
     e1, e2 = 1 + 2 * np.exp(-1.0), 1 + 2 * np.exp(-2.0)
     assert np.allclose(weights, [3.0, e2, e1, e1, 3.0])
     assert np.array_equal(recency_weights(users, times, tau=0.0, boost=2.0), np.ones(5, np.float32))
+    # Unknown times (0) carry no order: those pairs weigh 1 and do not age the user's dated pairs.
+    unknown = recency_weights(np.array([0, 0, 0]), np.array([0, 7, 0]), tau=1.0, boost=2.0)
+    assert np.allclose(unknown, [1.0, 3.0, 1.0])
 
 
 def test_recency_weighted_item_item_part_and_factors_reproduce_scores() -> None:

@@ -131,7 +131,7 @@ def predict_cold(
 
 def recency_weights(users: np.ndarray, times: np.ndarray, tau: float, boost: float) -> np.ndarray:
     """Per pair: 1 + boost * exp(-age / tau), age = the number of the same user's pairs that are later
-    (ties in time by row order); all 1 when tau <= 0."""
+    (ties in time by row order); all 1 when tau <= 0, and 1 for a pair whose time is unknown (0)."""
     if tau <= 0 or not len(users):
         return np.ones(len(users), np.float32)
     order = np.lexsort((np.arange(len(users)), times, users))
@@ -140,7 +140,9 @@ def recency_weights(users: np.ndarray, times: np.ndarray, tau: float, boost: flo
     sorted_users = users[order]
     age = np.empty(len(users), np.int64)
     age[order] = counts[sorted_users] - 1 - (np.arange(len(users)) - starts[sorted_users])
-    return (1.0 + boost * np.exp(-age / tau)).astype(np.float32)
+    weights = (1.0 + boost * np.exp(-age / tau)).astype(np.float32)
+    weights[times <= 0] = 1.0  # e.g. a predefined split without timestamps: no order to weigh by
+    return weights
 
 
 def recency_history(data: RecDataset, tau: float, boost: float) -> torch.Tensor:
