@@ -286,8 +286,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--products", type=int, default=1000)
-    parser.add_argument("--users", type=int, default=300)
+    # 10k products: at 1k a build is about a minute, mostly fixed start-up costs (models, MLflow, Neo4j).
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=3000)
     parser.add_argument("--days", type=int, default=2, help="daily for all but the last, then nightly")
     parser.add_argument("--repeats", type=int, default=2, help="builds of each path (medians reported)")
     parser.add_argument("--epochs", type=int, default=10, help="recommender epochs")
