@@ -360,23 +360,25 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     stages: dict[str, float] = {}
     with prefect_test_harness(server_startup_timeout=120):
         warm_up_flow()
+
+        def fresh_build(name: str) -> None:
+            """Empty graph, fresh lake and MLflow store, the NER champion registered (all untimed)."""
+            with neo4j_driver(settings) as driver:
+                wipe(driver)
+            use_build(workdir, template, name)
+            register_ner(ner_lake)
+
         if args.warm_up_build:
             # The first build of a process was ~60 s slower than later ones at 10k products (cold file
             # cache, first-time kernel set-up); untimed, so that cost does not land on one path.
-            with neo4j_driver(settings) as driver:
-                wipe(driver)
-            use_build(workdir, template, "warm-up")
-            register_ner(ner_lake)
+            fresh_build("warm-up")
             warm_s, _ = direct_build(days)
             print(f"untimed warm-up build (direct): {warm_s:.1f}s", flush=True)
         order: list[str] = []
         for rep in range(args.repeats):
             order += ["direct", "flow"] if (args.repeats - 1 - rep) % 2 == 0 else ["flow", "direct"]
         for n, kind in enumerate(order):
-            with neo4j_driver(settings) as driver:
-                wipe(driver)
-            use_build(workdir, template, f"{kind}-{n}")
-            register_ner(ner_lake)
+            fresh_build(f"{kind}-{n}")
             if kind == "direct":
                 seconds, stages = direct_build(days)
                 print(f"direct build {n}: {seconds:.1f}s", flush=True)

@@ -186,10 +186,11 @@ def extract_from_lake(
         ),
     }
     queries = landing_queries(root) if with_queries else []
-    found_in_queries, queries_tagged = tag_queries(
-        root, loaded, queries, lookup, ner.inference_batch_size, step("queries")
-    )
+    found_in_queries, queries_tagged = pl.DataFrame(schema=QUERY_ENTITIES_SCHEMA), 0
     if with_queries:
+        found_in_queries, queries_tagged = tag_queries(
+            root, loaded, queries, lookup, ner.inference_batch_size, step("queries")
+        )
         files["query_entities"] = write_table(root, QUERY_ENTITIES, found_in_queries)
         files["query_ner_tagged"] = write_table(
             root,
