@@ -11,7 +11,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
-from flows.daily import DailyParams, DailyResult, daily
+from flows.daily import DailyParams, DailyResult, run_daily
 from flows.quality import QualityParams, quality
 from shopgraph.quality import has_reviews
 from shopgraph.settings import load_settings
@@ -61,10 +61,11 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlyResult:
     then a challenger is trained, it and the champion are scored on the same split, the promotion policy
     moves the aliases, and the champion's top-K per user replaces the previous set in lake and graph."""
     day = params.date or yesterday(load_settings().prefect.timezone)
-    data = daily(DailyParams(date=day, force=params.force, export=True))
+    # One flow run holding every stage's tasks: subflow runs cost API calls and heartbeat shutdowns.
+    data = run_daily(DailyParams(date=day, force=params.force, export=True))
     result = NightlyResult(date=day.isoformat(), data=data)
     if not data.skipped and has_reviews(load_settings().lake_root):
-        result.quality = quality(QualityParams())
+        result.quality = quality.fn(QualityParams())
     elif not data.skipped:
         print("no curated reviews yet: review quality not computed")
     if params.retrain:

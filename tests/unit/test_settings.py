@@ -72,3 +72,14 @@ def test_broken_yaml_names_file(tmp_path: Path) -> None:
 def test_url_lake_root_is_kept(tmp_path: Path) -> None:
     settings = load_settings(_conf(tmp_path, "lake:\n  root: s3://bucket/lake\n"))
     assert settings.lake_root == "s3://bucket/lake"
+
+
+def test_an_edited_local_file_is_read_again(tmp_path: Path) -> None:
+    # Parsed files are cached per modification time and size: an edit must still show on the next load.
+    conf = _conf(tmp_path, "mlflow:\n  port: 5001\n", "mlflow:\n  port: 5002\n")
+    assert load_settings(conf).mlflow.port == 5002
+    (conf / "local.yaml").write_text("mlflow:\n  port: 50031\n")
+    assert load_settings(conf, mlflow={"port": 7}).mlflow.port == 7
+    assert load_settings(conf).mlflow.port == 50031  # the override did not stick to the cached file
+    (conf / "local.yaml").unlink()
+    assert load_settings(conf).mlflow.port == 5001

@@ -12,39 +12,58 @@ EXPLANATION_SCHEMA = pl.Schema(
 # For each recommendation, candidate paths from the user through a product they interacted with to the
 # recommended one: same brand, similar product, shared category, shared attribute. Stronger interactions
 # (purchase > cart/rating > click > view) and stronger links rank first; the top ones are stored on the edge.
-EXPLAIN = """
+# Each interacted product's brands, categories, similar products and attributes are read once per user
+# and matched against every recommended product as lists: expanding them again for each of a user's
+# recommendations took 6.1-6.8 s instead of 4.1-5.1 s for 944 users at 10k products. Ties are broken by
+# kind and value, so a rerun writes the same paths.
+INTERACTIONS = "PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED"
+EXPLAIN = f"""
 UNWIND $users AS uid
-MATCH (u:User {user_id: uid})-[r:RECOMMENDED]->(p:Product)
-CALL (u, p) {
-  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:HAS_BRAND]->(b:Brand)
-        <-[:HAS_BRAND]-(p)
-  WHERE q <> p
-  RETURN 'brand' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title, b.name AS what, 3 AS link
-  ORDER BY i.count DESC LIMIT 3
+MATCH (u:User {{user_id: uid}})
+CALL (u) {{
+  MATCH (u)-[i:{INTERACTIONS}]->(q:Product)
+  RETURN collect({{
+    q: q, how: type(i), count: i.count, via: q.product_id, title: q.title,
+    brands: [(q)-[:HAS_BRAND]->(b:Brand) | b],
+    categories: [(q)-[:IN_CATEGORY]->(c:Category) | c],
+    similar: [(q)-[:SIMILAR_TO]-(x:Product) | x],
+    attributes: [(q)-[:HAS_ATTRIBUTE]->(a:Attribute) WHERE a.type <> 'brand' | a]
+  }}) AS seen
+}}
+MATCH (u)-[r:RECOMMENDED]->(p:Product)
+WITH u, r, p, seen,
+     [(p)-[:HAS_BRAND]->(b:Brand) | b] AS brands,
+     [(p)-[:IN_CATEGORY]->(c:Category) | c] AS categories,
+     [(p)-[:HAS_ATTRIBUTE]->(a:Attribute) WHERE a.type <> 'brand' | a] AS attributes
+CALL (p, seen, brands, categories, attributes) {{
+  UNWIND seen AS s
+  UNWIND [b IN brands WHERE b IN s.brands AND s.q <> p] AS b
+  RETURN 'brand' AS kind, s.how AS how, s.via AS via, s.title AS via_title, b.name AS what, 3 AS link,
+         s.count AS n
+  ORDER BY n DESC LIMIT 3
   UNION ALL
-  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:SIMILAR_TO]-(p)
-  WHERE q <> p
-  RETURN 'similar' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title, '' AS what, 2 AS link
-  ORDER BY i.count DESC LIMIT 3
+  UNWIND seen AS s
+  WITH s WHERE s.q <> p AND p IN s.similar
+  RETURN 'similar' AS kind, s.how AS how, s.via AS via, s.title AS via_title, '' AS what, 2 AS link,
+         s.count AS n
+  ORDER BY n DESC LIMIT 3
   UNION ALL
-  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:IN_CATEGORY]->(c:Category)
-        <-[:IN_CATEGORY]-(p)
-  WHERE q <> p
-  RETURN 'category' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title, c.path AS what,
-         1 AS link
-  ORDER BY i.count DESC LIMIT 3
+  UNWIND seen AS s
+  UNWIND [c IN categories WHERE c IN s.categories AND s.q <> p] AS c
+  RETURN 'category' AS kind, s.how AS how, s.via AS via, s.title AS via_title, c.path AS what, 1 AS link,
+         s.count AS n
+  ORDER BY n DESC LIMIT 3
   UNION ALL
-  MATCH (u)-[i:PURCHASED|ADDED_TO_CART|RATED|CLICKED|VIEWED]->(q:Product)-[:HAS_ATTRIBUTE]->(a:Attribute)
-        <-[:HAS_ATTRIBUTE]-(p)
-  WHERE q <> p AND a.type <> 'brand'
-  RETURN 'attribute' AS kind, type(i) AS how, q.product_id AS via, q.title AS via_title,
-         a.type + ' ' + a.value AS what, 1 AS link
-  ORDER BY i.count DESC LIMIT 3
-}
+  UNWIND seen AS s
+  UNWIND [a IN attributes WHERE a IN s.attributes AND s.q <> p] AS a
+  RETURN 'attribute' AS kind, s.how AS how, s.via AS via, s.title AS via_title,
+         a.type + ' ' + a.value AS what, 1 AS link, s.count AS n
+  ORDER BY n DESC LIMIT 3
+}}
 WITH u, p, r, kind, how, via, via_title, what,
      link + CASE how WHEN 'PURCHASED' THEN 4 WHEN 'ADDED_TO_CART' THEN 3 WHEN 'RATED' THEN 3
                      WHEN 'CLICKED' THEN 1 ELSE 0 END AS strength
-ORDER BY u.user_id, p.product_id, strength DESC, via
+ORDER BY u.user_id, p.product_id, strength DESC, via, kind, what
 WITH u, p, r, collect(kind + '|' + how + '|' + via + '|' + coalesce(via_title, '') + '|' + what)[..$limit]
      AS paths
 SET r.explanations = paths

@@ -84,11 +84,17 @@ def refreshed_canonical(rows: pl.DataFrame, lookup: Lookup, schema: pl.Schema) -
 
     Reads entity_type and text; writes value; returns the columns of schema.
     """
+    # Each distinct (type, text) once: a catalog repeats the same few surfaces across 100k+ rows.
+    distinct = rows.select(T.ENTITY_TYPE, TEXT).unique()
     canonical = [
         canonical_value(lookup, kind, text)
-        for kind, text in zip(rows.get_column(T.ENTITY_TYPE), rows.get_column(TEXT), strict=True)
+        for kind, text in zip(distinct.get_column(T.ENTITY_TYPE), distinct.get_column(TEXT), strict=True)
     ]
-    return rows.with_columns(pl.Series(T.VALUE, canonical, dtype=pl.String)).select(schema.names())
+    values = distinct.with_columns(pl.Series(T.VALUE, canonical, dtype=pl.String))
+    refreshed = rows.drop(T.VALUE, strict=False).join(
+        values, on=[T.ENTITY_TYPE, TEXT], how="left", maintain_order="left", nulls_equal=True
+    )
+    return refreshed.select(schema.names())
 
 
 def kept_entities(
