@@ -61,7 +61,7 @@ def run_daily(params: DailyParams) -> DailyResult:
     """The body of `daily`, for flows that run the day's stages as their own tasks (`nightly`).
 
     The stages' flows run as plain functions (`.fn`): their tasks join the calling flow run instead of
-    each stage opening a subflow run, which cost about a second of API calls and heartbeat shutdown apiece.
+    each stage opening a subflow run (API calls, and up to a second joining the run's heartbeat thread).
     """
     day = params.date.isoformat()
     results = ingest.fn(IngestParams(date=day, tables=params.tables, force=params.force))

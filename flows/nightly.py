@@ -61,7 +61,7 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlyResult:
     then a challenger is trained, it and the champion are scored on the same split, the promotion policy
     moves the aliases, and the champion's top-K per user replaces the previous set in lake and graph."""
     day = params.date or yesterday(load_settings().prefect.timezone)
-    # One flow run holding every stage's tasks: subflow runs cost API calls and heartbeat shutdowns.
+    # The stages' tasks join this flow run (see run_daily); review quality likewise.
     data = run_daily(DailyParams(date=day, force=params.force, export=True))
     result = NightlyResult(date=day.isoformat(), data=data)
     if not data.skipped and has_reviews(load_settings().lake_root):

@@ -31,31 +31,31 @@ CALL (u) {{
   }}) AS seen
 }}
 MATCH (u)-[r:RECOMMENDED]->(p:Product)
-WITH u, r, p, seen,
+WITH u, r, p, [s IN seen WHERE s.q <> p] AS seen,
      [(p)-[:HAS_BRAND]->(b:Brand) | b] AS brands,
      [(p)-[:IN_CATEGORY]->(c:Category) | c] AS categories,
      [(p)-[:HAS_ATTRIBUTE]->(a:Attribute) WHERE a.type <> 'brand' | a] AS attributes
 CALL (p, seen, brands, categories, attributes) {{
   UNWIND seen AS s
-  UNWIND [b IN brands WHERE b IN s.brands AND s.q <> p] AS b
+  UNWIND [b IN brands WHERE b IN s.brands] AS b
   RETURN 'brand' AS kind, s.how AS how, s.via AS via, s.title AS via_title, b.name AS what, 3 AS link,
          s.count AS n
   ORDER BY n DESC LIMIT 3
   UNION ALL
   UNWIND seen AS s
-  WITH s WHERE s.q <> p AND p IN s.similar
+  WITH s WHERE p IN s.similar
   RETURN 'similar' AS kind, s.how AS how, s.via AS via, s.title AS via_title, '' AS what, 2 AS link,
          s.count AS n
   ORDER BY n DESC LIMIT 3
   UNION ALL
   UNWIND seen AS s
-  UNWIND [c IN categories WHERE c IN s.categories AND s.q <> p] AS c
+  UNWIND [c IN categories WHERE c IN s.categories] AS c
   RETURN 'category' AS kind, s.how AS how, s.via AS via, s.title AS via_title, c.path AS what, 1 AS link,
          s.count AS n
   ORDER BY n DESC LIMIT 3
   UNION ALL
   UNWIND seen AS s
-  UNWIND [a IN attributes WHERE a IN s.attributes AND s.q <> p] AS a
+  UNWIND [a IN attributes WHERE a IN s.attributes] AS a
   RETURN 'attribute' AS kind, s.how AS how, s.via AS via, s.title AS via_title,
          a.type + ' ' + a.value AS what, 1 AS link, s.count AS n
   ORDER BY n DESC LIMIT 3
