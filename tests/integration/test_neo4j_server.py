@@ -139,3 +139,19 @@ def test_stop_is_clean_and_restart_keeps_the_graph(settings: Settings, started: 
     assert _query(settings, "MATCH (p:Probe) RETURN count(p) AS n") == [{"n": 2}]
     assert stop_neo4j(settings)
     assert not neo4j_status(settings).running
+
+
+def test_a_password_that_starts_with_a_dash_is_set_and_accepted(tmp_path: Path, settings: Settings) -> None:
+    # One generated password in 64 starts with "-"; neo4j-admin once took it for an option.
+    password = '-starts with a dash, has "quotes" and a \\ backslash'
+    port = BOLT_PORT + 2
+    dashed = _settings(
+        tmp_path, password=password, bolt_port=port, uri=f"bolt://127.0.0.1:{port}", http_port=HTTP_PORT + 2
+    )
+    try:
+        assert start_neo4j(dashed).running
+        with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=(dashed.neo4j.user, password)) as driver:
+            records = driver.execute_query("RETURN 1 AS one", database_=dashed.neo4j.database).records
+        assert records[0]["one"] == 1
+    finally:
+        stop_neo4j(dashed)

@@ -280,11 +280,12 @@ def neo4j_process_env(layout: Neo4jLayout) -> dict[str, str]:
 
 
 def _set_initial_password(java: str, layout: Neo4jLayout, password: str) -> None:
-    # An @-file keeps the password out of the process list; picocli unquotes it.
+    # An @-file keeps the password out of the process list; picocli unquotes it. The "--" ends the
+    # options, so a password that starts with "-" (1 in 64 generated ones) is not taken for one.
     quoted = '"' + password.replace("\\", "\\\\").replace('"', '\\"') + '"'
     with tempfile.TemporaryDirectory(dir=layout.root) as scratch:
         args_file = Path(scratch) / "args"
-        _write_private(args_file, f"dbms\nset-initial-password\n{quoted}")
+        _write_private(args_file, f"dbms\nset-initial-password\n--\n{quoted}")
         result = subprocess.run(
             [java, "-cp", f"{layout.lib}/*", ADMIN_CLASS, f"@{args_file}"],
             capture_output=True,
