@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import mlflow
@@ -41,14 +42,21 @@ def run_link(tracking_uri: str, experiment: str, run_id: str) -> str:
     return f"runs:/{run_id}"
 
 
-def register_version(client: MlflowClient, name: str, run_id: str, artifact_path: str) -> ModelVersion:
-    """Register the run's artifact folder as a new version of the named model (created when missing)."""
+def register_version(
+    client: MlflowClient,
+    name: str,
+    run_id: str,
+    artifact_path: str,
+    tags: Mapping[str, str] | None = None,
+) -> ModelVersion:
+    """Register the run's artifact folder as a new version of the named model (created when missing), with
+    its version tags set in the same request."""
     try:
         client.get_registered_model(name)
     except MlflowException:
         client.create_registered_model(name)
     source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{artifact_path}"
-    return client.create_model_version(name, source=source, run_id=run_id)
+    return client.create_model_version(name, source=source, run_id=run_id, tags=dict(tags or {}))
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:

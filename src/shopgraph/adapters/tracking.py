@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
 
 
 def experiment_id(client: MlflowClient, name: str) -> str:
@@ -28,9 +30,25 @@ def log_run(
     client = MlflowClient(tracking_uri=tracking_uri)
     run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=dict(tags or {}))
     run_id = run.info.run_id
-    for key, value in params.items():
-        client.log_param(run_id, key, value)
-    for key, value in metrics.items():
-        client.log_metric(run_id, key, value)
+    log_values(client, run_id, params=params, metrics=metrics)
     client.set_terminated(run_id)
     return str(run_id)
+
+
+def log_values(
+    client: MlflowClient,
+    run_id: str,
+    *,
+    params: Mapping[str, object] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    step: int = 0,
+) -> None:
+    """Log params (as strings) and metrics (at `step`) in one batched request instead of one per value;
+    MLflow splits it into chunks within its per-request limits."""
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(key, float(value), now, step) for key, value in (metrics or {}).items()],
+        params=[Param(key, str(value)) for key, value in (params or {}).items()],
+        synchronous=True,
+    )

@@ -25,6 +25,7 @@ from shopgraph.adapters.registry import (
     registry_client,
     run_link,
 )
+from shopgraph.adapters.tracking import log_values
 from shopgraph.domain.ner.examples import TextExample, text_examples
 from shopgraph.domain.ner.labels import SPAN_SCHEMA, Synonyms, weak_label_spans
 from shopgraph.domain.ner.metrics import entity_scores, micro_f1, span_confusion
@@ -325,22 +326,16 @@ def train_ner(
             "val_texts": len(data.val),
             "val_spans": data.val_gold.height,
         }
-        for key, value in params.items():
-            client.log_param(run_id, key, str(value)[:500])
+        log_values(client, run_id, params={key: str(value)[:500] for key, value in params.items()})
 
         def log_epoch(epoch: int, metrics: dict[str, float]) -> None:
-            for name, value in metrics.items():
-                client.log_metric(run_id, name, value, step=epoch)
+            log_values(client, run_id, metrics=metrics, step=epoch)
 
         epochs_run, _ = fit(ner, data, config, log_epoch, report)
         scores, confusion = evaluate(ner, data.val, data.val_gold, config.eval_batch_size)
         val_f1 = micro_f1(scores)
-        for name, value in {
-            "best_val_f1": val_f1,
-            "epochs_run": float(epochs_run),
-            **_metrics("best_val", scores),
-        }.items():
-            client.log_metric(run_id, name, value)
+        final = {"best_val_f1": val_f1, "epochs_run": float(epochs_run), **_metrics("best_val", scores)}
+        log_values(client, run_id, metrics=final)
         with tempfile.TemporaryDirectory(prefix="shopgraph-ner-") as tmp:
             workdir = Path(tmp)
             evaluation = workdir / EVALUATION_ARTIFACT
@@ -351,17 +346,15 @@ def train_ner(
             meta = {"base_model": config.base_model, "entity_types": config.entity_types, "run_id": run_id}
             client.log_artifacts(run_id, str(save_model(ner, workdir / MODEL_ARTIFACT, meta)), MODEL_ARTIFACT)
             champion_version, champion_score = champion_f1(config, tracking_uri, data, device, workdir)
-        version = register_version(client, config.registered_model, run_id, MODEL_ARTIFACT)
         decision = decide_promotion(val_f1, champion_score, config.min_improvement)
-        tags = {
+        version_tags = {
             "val_f1": f"{val_f1:.6f}",
             "promotion": decision.outcome,
             "promotion_reason": decision.reason,
             "champion_version_before": champion_version or "",
             "champion_val_f1": "" if champion_score is None else f"{champion_score:.6f}",
         }
-        for key, value in tags.items():
-            client.set_model_version_tag(config.registered_model, version.version, key, value)
+        version = register_version(client, config.registered_model, run_id, MODEL_ARTIFACT, version_tags)
         if decision.promote:
             client.set_registered_model_alias(config.registered_model, config.champion_alias, version.version)
         if champion_score is not None:

@@ -20,6 +20,7 @@ from mlflow.entities import DatasetInput, InputTag
 from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
 from shopgraph.adapters.registry import ensure_experiment, register_version, registry_client, run_link
+from shopgraph.adapters.tracking import log_values
 from shopgraph.domain.recsys.api import Recommender
 from shopgraph.domain.recsys.data import RecDataset
 from shopgraph.domain.recsys.evaluate import evaluate
@@ -220,15 +221,13 @@ def _fit_and_log(
         "data.test_pairs": len(data.test),
         "data.cold_items": len(data.cold_items()),
     }
-    for key, value in params.items():
-        client.log_param(run_id, key, str(value)[:500])
+    log_values(client, run_id, params={key: str(value)[:500] for key, value in params.items()})
     client.log_inputs(run_id, dataset_inputs(data))
     epochs: list[dict[str, float]] = []
 
     def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
         epochs.append({"epoch": epoch, **metrics})
-        for key, value in metrics.items():
-            client.log_metric(run_id, metric_name(key), value, step=epoch)
+        log_values(client, run_id, metrics={metric_name(k): v for k, v in metrics.items()}, step=epoch)
         if progress:
             shown = ", ".join(f"{key} {value:.4f}" for key, value in metrics.items())
             progress(f"{model.name} epoch {epoch}: {shown}")
@@ -250,8 +249,7 @@ def _fit_and_log(
     sampling = getattr(model, "sampling_seconds", None)
     if sampling is not None and fit_seconds > 0:
         metrics["sampling_share"] = float(sampling) / fit_seconds
-    for key, value in metrics.items():
-        client.log_metric(run_id, metric_name(key), value)
+    log_values(client, run_id, metrics={metric_name(key): value for key, value in metrics.items()})
     outcome = ModelOutcome(model.name, run_id, "", metrics, epoch_s, peak)
     with tempfile.TemporaryDirectory(prefix="shopgraph-recsys-") as work:
         folder = Path(work)
@@ -268,13 +266,11 @@ def _fit_and_log(
         elif register:
             raise TrainingError(f"{model.name}: the main model must expose factors() to be registered")
     if register:
-        version = register_version(client, config.registered_model, run_id, MODEL_ARTIFACT)
-        for key, value in metrics.items():
-            if key.startswith("test."):
-                client.set_model_version_tag(
-                    config.registered_model, version.version, metric_name(key), f"{value:.6f}"
-                )
-        client.set_model_version_tag(config.registered_model, version.version, "data_digest", data.digest)
+        version_tags = {
+            **{metric_name(key): f"{value:.6f}" for key, value in metrics.items() if key.startswith("test.")},
+            "data_digest": data.digest,
+        }
+        version = register_version(client, config.registered_model, run_id, MODEL_ARTIFACT, version_tags)
         client.set_registered_model_alias(config.registered_model, "challenger", version.version)
         outcome.version = str(version.version)
         client.set_tag(run_id, "model_version", str(version.version))
