@@ -7,8 +7,8 @@ generated landing zone, an empty graph and a fresh MLflow store (SQLite in a tem
 
 1. direct: the library functions the flows' tasks call, with the same arguments and settings, in this
    process without Prefect: for each day but the last what the `daily` flow does (ingest, enrich, graph
-   load; no export, as in a backfill), then what `nightly` does for the last day (daily with export,
-   review quality, train the challenger, score the champion on its split, promotion, batch
+   load; no export, as in a backfill), then what `nightly` does for the last day (daily, review
+   quality, the training export, train the challenger, score the champion on its split, promotion, batch
    recommendations). Prefect artifacts and logs are the flows' own and have no direct counterpart.
 2. flow: the same through `daily(...)` for each earlier day and `nightly(...)` for the last one.
    overhead_ratio = median flow time / median direct time; --repeats builds of each, ordered
@@ -115,8 +115,9 @@ class Stages:
         print(f"  {self.label} {name}: {elapsed:.1f}s", flush=True)
 
 
-def direct_daily(settings: Settings, day: date, export: bool, stages: Stages) -> bool:
-    """What flows/daily.py does for one day, through the tasks' library calls; False when skipped."""
+def direct_daily(settings: Settings, day: date, stages: Stages) -> bool:
+    """What flows/daily.py does for one day without the export, through the tasks' library calls; False
+    when skipped."""
     lake = settings.lake_root
     with stages.stage("ingest"):
         options = IngestOptions.from_settings(settings)
@@ -144,18 +145,19 @@ def direct_daily(settings: Settings, day: date, export: bool, stages: Stages) ->
         with neo4j_driver(settings) as driver:
             apply_schema(driver, database, dimension)
             load_days(driver, database, lake, [day], LoadOptions.from_settings(settings), force=False)
-    if export:
-        with stages.stage("export"), neo4j_driver(settings) as driver:
-            export_graph(driver, database, lake, settings.graph.export_fetch_size)
     return True
 
 
 def direct_nightly(settings: Settings, day: date, stages: Stages) -> None:
     """What flows/nightly.py does for one day (retrain and recommend), through the same library calls."""
-    processed = direct_daily(settings, day, export=True, stages=stages)
+    processed = direct_daily(settings, day, stages=stages)
     if processed and has_reviews(settings.lake_root):
         with stages.stage("quality"):
             run_quality(settings, write=True)
+    if processed:
+        with stages.stage("export"), neo4j_driver(settings) as driver:
+            lake, chunk_size = settings.lake_root, settings.graph.export_chunk_size
+            export_graph(driver, settings.neo4j.database, lake, chunk_size)
     main = settings.recsys.main_model
     with stages.stage("train"):
         snapshot = latest_snapshot(settings.lake_root)
@@ -192,7 +194,7 @@ def direct_build(days: list[date]) -> tuple[float, dict[str, float]]:
     stages = Stages("direct")
     started = time.perf_counter()
     for day in days[:-1]:
-        direct_daily(settings, day, export=False, stages=stages)
+        direct_daily(settings, day, stages=stages)
     direct_nightly(settings, days[-1], stages)
     return time.perf_counter() - started, stages.seconds
 

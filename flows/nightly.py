@@ -15,6 +15,7 @@ from flows.daily import DailyParams, DailyResult, run_daily
 from flows.quality import QualityParams, quality
 from shopgraph.quality import has_reviews
 from shopgraph.settings import load_settings
+from tasks.graph import export_graph_snapshot
 from tasks.recommend import (
     batch_recommend,
     evaluate_champion,
@@ -61,13 +62,19 @@ def nightly(params: NightlyParams = NightlyParams()) -> NightlyResult:
     then a challenger is trained, it and the champion are scored on the same split, the promotion policy
     moves the aliases, and the champion's top-K per user replaces the previous set in lake and graph."""
     day = params.date or yesterday(load_settings().prefect.timezone)
-    # The stages' tasks join this flow run (see run_daily); review quality likewise.
-    data = run_daily(DailyParams(date=day, force=params.force, export=True))
+    # The stages' tasks join this flow run (see run_daily); review quality likewise. Quality writes the
+    # graph, so it runs straight after the load, and the training export reads the night's finished graph.
+    data = run_daily(DailyParams(date=day, force=params.force, export=False))
     result = NightlyResult(date=day.isoformat(), data=data)
     if not data.skipped and has_reviews(load_settings().lake_root):
         result.quality = quality.fn(QualityParams())
     elif not data.skipped:
         print("no curated reviews yet: review quality not computed")
+    if data.graph is not None:
+        exported = export_graph_snapshot()
+        data.graph = data.graph.model_copy(
+            update={"export_path": exported["path"], "export_digest": exported["digest"]}
+        )
     if params.retrain:
         train = train_challenger.with_options(refresh_cache=params.force)
         result.challenger = train(str(flow_run.get_id() or ""))

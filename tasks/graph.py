@@ -78,6 +78,6 @@ def export_graph_snapshot() -> dict[str, Any]:
     settings = load_settings()
     with neo4j_driver(settings) as driver:
         result = export_graph(
-            driver, settings.neo4j.database, settings.lake_root, settings.graph.export_fetch_size
+            driver, settings.neo4j.database, settings.lake_root, settings.graph.export_chunk_size
         )
     return {"path": result.path, "digest": result.digest, "rows": result.rows, "reused": result.reused}

@@ -166,7 +166,7 @@ class GraphSettings(_Section):
     similar_top_k: int = Field(default=10, gt=0)
     similarity_block_size: int = Field(default=1024, gt=0)
     embedding_dimension: int = Field(default=384, gt=0, le=4096)
-    export_fetch_size: int = Field(default=10_000, gt=0)
+    export_chunk_size: int = Field(default=2000, gt=0)
 
 
 class RecsysSettings(_Section):

@@ -347,8 +347,8 @@ def test_export_streams_a_digested_snapshot(
     ).records[0]["id"]
     links = pl.DataFrame({L.PRODUCT_ID: [some_product], L.ENTITY_ID: ["m.1"]})
     load_day(driver, DB, DayInputs(day=shop[1][0], triples=triples, links=links), OPTIONS)
-    first = export_graph(driver, DB, lake, fetch_size=7)
-    second = export_graph(driver, DB, lake, fetch_size=1000)
+    first = export_graph(driver, DB, lake, chunk_size=7)
+    second = export_graph(driver, DB, lake, chunk_size=1000)
     assert second.digest == first.digest and second.reused and not first.reused
     interactions = pl.read_parquet(f"{first.path}/interactions.parquet")
     total = driver.execute_query(

@@ -82,6 +82,12 @@ def test_two_nights_register_two_versions_and_replace_recommendations(
     assert second.challenger and second.challenger["version"] == "2"
     assert second.champion and second.champion["version"] == "1"  # scored on the challenger's split
     assert second.promotion and second.promotion["reasons"]
+    # Each night's challenger trains on the export that night wrote after its graph writes.
+    for night in (first, second):
+        assert night.data.graph and night.data.graph.export_path
+        assert Path(night.data.graph.export_path, "manifest.json").exists()
+        assert night.challenger and night.challenger["snapshot"] == night.data.graph.export_path
+    assert first.data.graph.export_digest != second.data.graph.export_digest  # type: ignore[union-attr]
     client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     versions = client.search_model_versions("name='shopgraph-recommender'")
     assert sorted(str(v.version) for v in versions) == ["1", "2"]

@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         settings = cli_settings()
         with neo4j_driver(settings) as driver:
             result = export_graph(
-                driver, settings.neo4j.database, settings.lake_root, settings.graph.export_fetch_size
+                driver, settings.neo4j.database, settings.lake_root, settings.graph.export_chunk_size
             )
         rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
         out.print(
