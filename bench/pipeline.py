@@ -60,7 +60,7 @@ from flows.nightly import NightlyParams, nightly  # noqa: E402
 from kg_load import wipe  # noqa: E402
 from shopgraph.adapters.encoder import EncoderSpec, load_encoder  # noqa: E402
 from shopgraph.adapters.expectations import shared_session  # noqa: E402
-from shopgraph.adapters.graph_export import export_graph, latest_snapshot  # noqa: E402
+from shopgraph.adapters.graph_export import export_from_settings, latest_snapshot  # noqa: E402
 from shopgraph.adapters.graph_loader import (  # noqa: E402
     LoadOptions,
     days_to_load,
@@ -155,9 +155,8 @@ def direct_nightly(settings: Settings, day: date, stages: Stages) -> None:
         with stages.stage("quality"):
             run_quality(settings, write=True)
     if processed:
-        with stages.stage("export"), neo4j_driver(settings) as driver:
-            lake, chunk_size = settings.lake_root, settings.graph.export_chunk_size
-            export_graph(driver, settings.neo4j.database, lake, chunk_size)
+        with stages.stage("export"):
+            export_from_settings(settings)
     main = settings.recsys.main_model
     with stages.stage("train"):
         snapshot = latest_snapshot(settings.lake_root)

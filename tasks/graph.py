@@ -8,7 +8,7 @@ from typing import Any
 from prefect import task
 from prefect.artifacts import create_table_artifact
 
-from shopgraph.adapters.graph_export import export_graph
+from shopgraph.adapters.graph_export import export_from_settings
 from shopgraph.adapters.graph_loader import LoadOptions, curated_days, embedding_dimension, load_days
 from shopgraph.adapters.graph_schema import apply_schema
 from shopgraph.adapters.graph_store import neo4j_driver
@@ -75,9 +75,5 @@ def publish_load_report(report: dict[str, Any]) -> str:
 @task(name="export-graph-snapshot", **IO_RETRIES)
 def export_graph_snapshot() -> dict[str, Any]:
     """Stream the training tables out of Neo4j into exports/graph/<digest>/."""
-    settings = load_settings()
-    with neo4j_driver(settings) as driver:
-        result = export_graph(
-            driver, settings.neo4j.database, settings.lake_root, settings.graph.export_chunk_size
-        )
+    result = export_from_settings(load_settings())
     return {"path": result.path, "digest": result.digest, "rows": result.rows, "reused": result.reused}

@@ -11,9 +11,11 @@ from typing import Any
 import polars as pl
 from neo4j import Driver, ManagedTransaction, NotificationDisabledClassification
 
+from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.adapters.lake import filesystem, lake_path, parquet_bytes, read_bytes, write_bytes, write_text
 from shopgraph.domain import graph_rows as G
 from shopgraph.errors import ShopgraphError
+from shopgraph.settings import Settings
 
 EXPORTS = "exports/graph"
 MANIFEST = "manifest.json"
@@ -160,14 +162,13 @@ class ExportResult:
 def stream_table(driver: Driver, database: str, table: ExportTable, chunk_size: int) -> pl.DataFrame:
     """Run one export query in a read transaction, the rows of chunk_size anchor nodes per record, sorted
     by the table's key."""
-    names = list(table.schema)
     wire = {
         name: pl.Int64() if isinstance(dtype, pl.Datetime) else dtype for name, dtype in table.schema.items()
     }
 
     def read(tx: ManagedTransaction) -> list[pl.DataFrame]:
         result = tx.run(table.query(), {"types": INTERACTION_TYPES, "chunk": chunk_size})
-        return [_frame(record["rows"], names, wire) for record in result]
+        return [_frame(record["rows"], wire) for record in result]
 
     # An export of a graph without imported triples reads relationship types that do not exist yet: expected.
     with driver.session(
@@ -177,13 +178,13 @@ def stream_table(driver: Driver, database: str, table: ExportTable, chunk_size: 
     ) as session:
         chunks = session.execute_read(read)
     times = [name for name, dtype in table.schema.items() if isinstance(dtype, pl.Datetime)]
-    frame = pl.concat([_frame([], names, wire), *chunks]).with_columns(
+    frame = pl.concat([_frame([], wire), *chunks]).with_columns(
         pl.from_epoch(name, "us").dt.replace_time_zone("UTC") for name in times
     )
     return frame.sort(list(table.sort))
 
 
-def _frame(rows: list[list[Any]], names: list[str], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _frame(rows: list[list[Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
@@ -228,6 +229,14 @@ def export_graph(
     write_text(manifest, json.dumps({"digest": digest, "rows": rows, "files": sorted(files)}, indent=2))
     write_text(lake_path(lake, EXPORTS, LATEST), latest)
     return ExportResult(folder, digest, rows, reused=False)
+
+
+def export_from_settings(settings: Settings) -> ExportResult:
+    """export_graph from the configured Neo4j into the configured lake, graph.export_chunk_size nodes per
+    record."""
+    with neo4j_driver(settings) as driver:
+        database, lake = settings.neo4j.database, settings.lake_root
+        return export_graph(driver, database, lake, settings.graph.export_chunk_size)
 
 
 class ExportMissingError(ShopgraphError):

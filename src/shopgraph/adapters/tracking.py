@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
+MAX_PARAM_CHARS = 500  # a param holds a short value; longer ones (lists of types, paths) are cut here
+
 
 def experiment_id(client: MlflowClient, name: str) -> str:
     """The id of the named experiment, creating it when missing."""
@@ -43,12 +45,12 @@ def log_values(
     metrics: Mapping[str, float] | None = None,
     step: int = 0,
 ) -> None:
-    """Log params (as strings) and metrics (at `step`) in one batched request instead of one per value;
-    MLflow splits it into chunks within its per-request limits."""
+    """Log params (as strings of at most MAX_PARAM_CHARS) and metrics (at `step`) in one batched request
+    instead of one per value; MLflow splits it into chunks within its per-request limits."""
     now = int(time.time() * 1000)
     client.log_batch(
         run_id,
         metrics=[Metric(key, float(value), now, step) for key, value in (metrics or {}).items()],
-        params=[Param(key, str(value)) for key, value in (params or {}).items()],
+        params=[Param(key, str(value)[:MAX_PARAM_CHARS]) for key, value in (params or {}).items()],
         synchronous=True,
     )

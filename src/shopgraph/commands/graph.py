@@ -94,14 +94,9 @@ def register(app: typer.Typer) -> None:
     @graph_app.command("export")
     def export() -> None:
         """Stream interactions, item edges and external triples into exports/graph/<digest>/."""
-        from shopgraph.adapters.graph_export import export_graph
-        from shopgraph.adapters.graph_store import neo4j_driver
+        from shopgraph.adapters.graph_export import export_from_settings
 
-        settings = cli_settings()
-        with neo4j_driver(settings) as driver:
-            result = export_graph(
-                driver, settings.neo4j.database, settings.lake_root, settings.graph.export_chunk_size
-            )
+        result = export_from_settings(cli_settings())
         rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
         out.print(
             f"{result.path} (digest {result.digest[:16]}{', unchanged' if result.reused else ''}): {rows}",

@@ -326,7 +326,7 @@ def train_ner(
             "val_texts": len(data.val),
             "val_spans": data.val_gold.height,
         }
-        log_values(client, run_id, params={key: str(value)[:500] for key, value in params.items()})
+        log_values(client, run_id, params=params)
 
         def log_epoch(epoch: int, metrics: dict[str, float]) -> None:
             log_values(client, run_id, metrics=metrics, step=epoch)

@@ -221,7 +221,7 @@ def _fit_and_log(
         "data.test_pairs": len(data.test),
         "data.cold_items": len(data.cold_items()),
     }
-    log_values(client, run_id, params={key: str(value)[:500] for key, value in params.items()})
+    log_values(client, run_id, params=params)
     client.log_inputs(run_id, dataset_inputs(data))
     epochs: list[dict[str, float]] = []
 
