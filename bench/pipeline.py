@@ -1,9 +1,10 @@
 """Nightly pipeline: Prefect orchestration overhead and incremental vs full nightly; last line RESULT {json}.
 
 Generates one shop (--products, --users, --days from 2026-01-01, seed 42) and, against a Neo4j this bench
-starts (--home, its own ports; its database is WIPED) and a real temporary Prefect API
-(prefect_test_harness), builds it from scratch several ways. Every build starts from a fresh copy of the
-generated landing zone, an empty graph and a fresh MLflow store (SQLite in a temporary folder):
+starts (--home, its own ports; its database is WIPED) and a fresh local Prefect server as `shopgraph
+services up` runs it (SQLite in --home, port --prefect-port), builds it from scratch several ways.
+Every build starts from a fresh copy of the generated landing zone, an empty graph and a fresh MLflow
+store (SQLite in a temporary folder):
 
 1. direct: the library functions the flows' tasks call, with the same arguments and settings, in this
    process without Prefect: for each day but the last what the `daily` flow does (ingest, enrich, graph
@@ -52,7 +53,7 @@ from typing import Any
 import polars as pl
 import torch
 from prefect import flow
-from prefect.testing.utilities import prefect_test_harness
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flows.daily import DailyParams, daily  # noqa: E402
@@ -90,7 +91,9 @@ from shopgraph.recsys.champion import champion_metrics, decide_and_apply  # noqa
 from shopgraph.recsys.stage import SHOP_DATASET, experiment_name, lake_dataset  # noqa: E402
 from shopgraph.recsys.train import metric_name, train_models  # noqa: E402
 from shopgraph.schemas import landing as L  # noqa: E402
+from shopgraph.services.managed import start_service, stop_service  # noqa: E402
 from shopgraph.services.neo4j_server import start_neo4j, stop_neo4j  # noqa: E402
+from shopgraph.services.prefect_server import prefect_server_spec  # noqa: E402
 from shopgraph.settings import Settings, load_settings  # noqa: E402
 
 START = date(2026, 1, 1)
@@ -263,6 +266,7 @@ def configure(args: argparse.Namespace, home: str) -> None:
         "NEO4J__MANAGED": "true",
         "NEO4J__BOLT_PORT": str(args.bolt_port),
         "NEO4J__HTTP_PORT": str(args.http_port),
+        "PREFECT__PORT": str(args.prefect_port),
         "INGEST__DATA_DOCS": "true" if args.data_docs else "false",
         "EMBEDDING__DEVICE": args.device,
         "EMBEDDING__MAX_LENGTH": str(args.max_length),
@@ -276,6 +280,21 @@ def configure(args: argparse.Namespace, home: str) -> None:
         os.environ[f"SHOPGRAPH_{key}"] = value
     # The temporary API's telemetry heartbeat only logs SQLite lock errors here; flow runs do not use it.
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+
+
+@contextmanager
+def local_prefect_api(settings: Settings) -> Iterator[str]:
+    """A fresh local Prefect server, started as `services up` starts it (its SQLite database in the bench
+    home, emptied first), with this process's flow runs pointed at it; stopped afterwards."""
+    spec = prefect_server_spec(settings)
+    stop_service(spec)  # one that an interrupted run left behind
+    shutil.rmtree(settings.home / "prefect", ignore_errors=True)
+    start_service(spec)
+    try:
+        with temporary_settings({PREFECT_API_URL: settings.prefect.resolved_api_url}):
+            yield settings.prefect.resolved_api_url
+    finally:
+        stop_service(spec)
 
 
 def timed(label: str, run: Callable[[], float]) -> float:
@@ -313,6 +332,7 @@ def main() -> None:
     )
     parser.add_argument("--bolt-port", type=int, default=29887)
     parser.add_argument("--http-port", type=int, default=29674)
+    parser.add_argument("--prefect-port", type=int, default=29420, help="the bench's own Prefect server")
     args = parser.parse_args()
     if args.days < 1 or args.repeats < 1:
         parser.error("--days and --repeats must be at least 1")
@@ -359,7 +379,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     direct_s: list[float] = []
     flow_s: list[float] = []
     stages: dict[str, float] = {}
-    with prefect_test_harness(server_startup_timeout=120):
+    with local_prefect_api(settings):
         warm_up_flow()
 
         def fresh_build(name: str) -> None:

@@ -31,7 +31,8 @@ def prefect_server_spec(settings: Settings) -> ServiceSpec:
     port = settings.prefect.port
     return ServiceSpec(
         name="prefect-server",
-        argv=[str(BIN_DIR / "prefect"), "server", "start", "--host", HOST, "--port", str(port)],
+        # `prefect server start`, on Prefect's app wrapped to replay SQLite-locked writes (prefect_api.py).
+        argv=[sys.executable, "-m", "shopgraph.services.prefect_api", "--host", HOST, "--port", str(port)],
         run_dir=settings.run_dir,
         log_path=settings.logs_dir / "prefect-server.log",
         port=port,
