@@ -283,7 +283,7 @@ def configure(args: argparse.Namespace, home: str) -> None:
 
 
 @contextmanager
-def local_prefect_api(settings: Settings) -> Iterator[str]:
+def local_prefect_api(settings: Settings) -> Iterator[None]:
     """A fresh local Prefect server, started as `services up` starts it (its SQLite database in the bench
     home, emptied first), with this process's flow runs pointed at it; stopped afterwards."""
     spec = prefect_server_spec(settings)
@@ -292,7 +292,7 @@ def local_prefect_api(settings: Settings) -> Iterator[str]:
     start_service(spec)
     try:
         with temporary_settings({PREFECT_API_URL: settings.prefect.resolved_api_url}):
-            yield settings.prefect.resolved_api_url
+            yield
     finally:
         stop_service(spec)
 

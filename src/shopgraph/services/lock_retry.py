@@ -42,8 +42,7 @@ class RetryLockedWrites:
         error: Exception | None = None
         for attempt in range(1, self.attempts + 1):
             messages, error = await self._attempt(scope, body, receive)
-            status = next((m["status"] for m in messages if m["type"] == "http.response.start"), None)
-            if status != RETRYABLE_STATUS or attempt == self.attempts:
+            if _status(messages) != RETRYABLE_STATUS or attempt == self.attempts:
                 break
             await asyncio.sleep(self.delay_s * attempt)
         for message in messages:
@@ -74,10 +73,15 @@ class RetryLockedWrites:
             # A copy: routing writes into the scope (path, route), and a replay must start from the original.
             await self.app(dict(scope), replay, capture)
         except Exception as error:
-            if not any(m["type"] == "http.response.start" for m in messages):
+            if _status(messages) is None:
                 raise
             return messages, error
         return messages, None
+
+
+def _status(messages: list[Message]) -> int | None:
+    """The status the captured response starts with; None when the app sent nothing."""
+    return next((int(m["status"]) for m in messages if m["type"] == "http.response.start"), None)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -8,11 +8,12 @@ from typing import Any
 from shopgraph.services.lock_retry import RetryLockedWrites
 
 
-def create_app(webserver_only: bool = False) -> Any:
-    """Prefect's API and UI app (final: its settings are fixed) wrapped in RetryLockedWrites."""
+def create_app() -> Any:
+    """Prefect's API and UI app with its background services (final: its settings are fixed), wrapped in
+    RetryLockedWrites."""
     from prefect.server.api.server import create_app as create_prefect_app
 
-    return RetryLockedWrites(create_prefect_app(final=True, webserver_only=webserver_only))
+    return RetryLockedWrites(create_prefect_app(final=True))
 
 
 def main(argv: list[str] | None = None) -> None:
