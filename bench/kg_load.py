@@ -11,6 +11,9 @@ Neo4j (the managed one at --home/--bolt-port, started when needed; its database 
 4. with --bulk (default), the same days rebuilt by neo4j-admin import (`graph load --bulk`): its node and
    relationship rates over the tool's own stages, the whole rebuild's time, and whether the rebuilt graph
    has the same node and relationship counts as the Cypher-loaded one.
+After the full load it also measures what the vector index's HNSW knobs (--hnsw-m, --hnsw-ef) cost in
+quality: vector_recall_at_10, the share of each sampled product's exact 10 nearest neighbours (cosine over
+every embedding) that the index returns.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from shopgraph.adapters.graph_loader import (
     load_days,
     write_frame,
 )
-from shopgraph.adapters.graph_schema import apply_schema
+from shopgraph.adapters.graph_schema import VECTOR_INDEX, HnswConfig, apply_schema
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.adapters.lake import lake_path, landing_files, partition_day, write_parquet
 from shopgraph.domain import graph_rows as G
@@ -151,18 +154,40 @@ def write_naive(driver: Any, name: str, frame: pl.DataFrame) -> None:
             session.execute_write(lambda tx, r=row: tx.run(query, r).consume())
 
 
-def write_ours(driver: Any, name: str, frame: pl.DataFrame, batch_size: int) -> None:
-    """The loader's query and batching (write_frame) for the same rows."""
-    query = {
-        G.PRODUCT: G.upsert_versioned_query(G.PRODUCT, G.PRODUCT_PROPERTIES),
-        G.USER: G.upsert_versioned_query(G.USER, G.USER_PROPERTIES),
-        G.VIEWED: G.merge_interactions_query(G.VIEWED),
+def write_ours(driver: Any, name: str, frame: pl.DataFrame, options: LoadOptions) -> None:
+    """The loader's query, batching and writers (write_frame, as load_day calls it) for the same rows."""
+    query, key = {
+        G.PRODUCT: (G.upsert_versioned_query(G.PRODUCT, G.PRODUCT_PROPERTIES), L.PRODUCT_ID),
+        G.USER: (G.upsert_versioned_query(G.USER, G.USER_PROPERTIES), L.USER_ID),
+        G.VIEWED: (G.merge_interactions_query(G.VIEWED), None),
     }[name]
-    write_frame(driver, DB, LoadReport(), name, query, frame, batch_size)
+    write_frame(driver, DB, LoadReport(), name, query, frame, options.batch_size, options.writers, key)
+
+
+def vector_recall(driver: Any, lake: str, sample: int, k: int = 10) -> float:
+    """Share of the exact k nearest neighbours (cosine over every embedding) the vector index returns,
+    over `sample` products drawn at random (seeded)."""
+    embeddings = pl.read_parquet(lake_path(lake, "enriched", "product_embeddings", "part-00000.parquet"))
+    ids = embeddings.get_column(L.PRODUCT_ID).to_list()
+    vectors = embeddings.get_column("embedding").to_numpy().astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    picks = np.random.default_rng(7).choice(len(ids), size=min(sample, len(ids)), replace=False)
+    found = 0
+    for pick in picks:
+        exact = {ids[i] for i in np.argsort(-(vectors @ vectors[pick]))[:k]}
+        records, _, _ = driver.execute_query(
+            "MATCH (p:Product {product_id: $id}) "
+            "CALL db.index.vector.queryNodes($index, $k, p.embedding) YIELD node "
+            "RETURN node.product_id AS product_id",
+            {"id": ids[pick], "index": VECTOR_INDEX, "k": k},
+            database_=DB,
+        )
+        found += len(exact & {record["product_id"] for record in records})
+    return found / (len(picks) * k)
 
 
 def naive_vs_ours(
-    driver: Any, lake: str, sample: int, batch_size: int, warm_up: int
+    driver: Any, lake: str, sample: int, options: LoadOptions, warm_up: int
 ) -> dict[str, dict[str, float]]:
     """Seconds per kind for the same sample written one transaction per row and by our batched loader.
 
@@ -174,7 +199,7 @@ def naive_vs_ours(
     seconds: dict[str, dict[str, float]] = {"naive": {}, "ours": {}}
     for loader, write in (
         ("naive", lambda name, frame: write_naive(driver, name, frame)),
-        ("ours", lambda name, frame: write_ours(driver, name, frame, batch_size)),
+        ("ours", lambda name, frame: write_ours(driver, name, frame, options)),
     ):
         wipe(driver)
         for name, frame in rows.items():
@@ -293,6 +318,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=6, help="about 1.7 events per user and day")
     parser.add_argument("--dimension", type=int, default=32, help="stand-in embedding width")
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--writers", type=int, default=2, help="concurrent node writers (graph.writers)")
+    parser.add_argument("--hnsw-m", type=int, default=16, help="vector index links per vector")
+    parser.add_argument("--hnsw-ef", type=int, default=40, help="vector index candidates per insert")
+    parser.add_argument(
+        "--recall-sample", type=int, default=300, help="products whose neighbours are checked"
+    )
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument(
         "--naive-sample", type=int, default=1500, help="rows per kind for the naive comparison"
@@ -326,6 +357,11 @@ def main() -> None:
             "heap_size": args.heap,
             "pagecache_size": args.pagecache,
         },
+        graph={
+            "writers": args.writers,
+            "vector_hnsw_m": args.hnsw_m,
+            "vector_hnsw_ef_construction": args.hnsw_ef,
+        },
     )
     start_neo4j(settings)
     workdir = Path(tempfile.mkdtemp(prefix="shopgraph-kg-bench-"))
@@ -344,15 +380,18 @@ def main() -> None:
         current = enrich(lake, args.dimension)
         prepare_s = time.perf_counter() - started
         print(f"generated and curated {summary.rows} in {prepare_s:.0f}s", flush=True)
-        options = LoadOptions(batch_size=args.batch_size, top_k=args.top_k)
+        options = LoadOptions(batch_size=args.batch_size, top_k=args.top_k, writers=args.writers)
+        hnsw = HnswConfig(args.hnsw_m, args.hnsw_ef)
         with neo4j_driver(settings) as driver:
             wipe(driver)  # a run stopped half-way leaves its graph behind
-            apply_schema(driver, DB, args.dimension)
+            apply_schema(driver, DB, args.dimension, hnsw)
             full = load_days(driver, DB, lake, curated_days(lake), options, force=True)
             nodes_per_s, rels_per_s, nodes, rels = rates(full)
             for row in full.table_rows():
                 print(json.dumps(row), flush=True)
             print(f"full load: {nodes} nodes, {rels} relationships in {full.seconds:.1f}s", flush=True)
+            recall = vector_recall(driver, lake, args.recall_sample)
+            print(f"vector index recall@10 over {args.recall_sample} products: {recall:.3f}", flush=True)
             day = change_one_percent(lake, current, args.change_share, args.dimension)
             incremental = load_days(driver, DB, lake, curated_days(lake), options)
             for row in incremental.table_rows():
@@ -360,7 +399,7 @@ def main() -> None:
             print(f"incremental {day}: {incremental.days} in {incremental.seconds:.1f}s", flush=True)
             cypher_counts = graph_counts(driver, DB)
             # After the full load the server's JIT is warm for both loaders alike.
-            comparison = naive_vs_ours(driver, lake, args.naive_sample, args.batch_size, args.warm_up)
+            comparison = naive_vs_ours(driver, lake, args.naive_sample, options, args.warm_up)
             print(f"naive vs ours, seconds per kind on one sample: {json.dumps(comparison)}", flush=True)
             ratios = speedups(comparison, full)
         bulk = bulk_rebuild(settings, lake, options, cypher_counts) if args.bulk else {}
@@ -381,6 +420,10 @@ def main() -> None:
         "products": args.products,
         "naive_sample_rows": {name: int(count) for name, count in comparison["rows"].items()},
         "batch_size": args.batch_size,
+        "writers": args.writers,
+        "hnsw_m": args.hnsw_m,
+        "hnsw_ef_construction": args.hnsw_ef,
+        "vector_recall_at_10": round(recall, 4),
         "heap": args.heap,
         "pagecache": args.pagecache,
         **bulk,

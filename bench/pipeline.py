@@ -65,10 +65,9 @@ from shopgraph.adapters.graph_export import export_from_settings, latest_snapsho
 from shopgraph.adapters.graph_loader import (  # noqa: E402
     LoadOptions,
     days_to_load,
-    embedding_dimension,
     load_days,
 )
-from shopgraph.adapters.graph_schema import apply_schema  # noqa: E402
+from shopgraph.adapters.graph_schema import apply_configured_schema, apply_schema  # noqa: E402
 from shopgraph.adapters.graph_store import neo4j_driver  # noqa: E402
 from shopgraph.adapters.lake import lake_path, landing_files, write_parquet  # noqa: E402
 from shopgraph.domain.dates import partition_name  # noqa: E402
@@ -143,11 +142,9 @@ def direct_daily(settings: Settings, day: date, stages: Stages) -> bool:
     with stages.stage("ner"):
         extract_from_lake(settings, None, None, True)
     database = settings.neo4j.database
-    with stages.stage("graph"):
-        dimension = embedding_dimension(lake) or settings.graph.embedding_dimension
-        with neo4j_driver(settings) as driver:
-            apply_schema(driver, database, dimension)
-            load_days(driver, database, lake, [day], LoadOptions.from_settings(settings), force=False)
+    with stages.stage("graph"), neo4j_driver(settings) as driver:
+        apply_configured_schema(driver, settings, lake)
+        load_days(driver, database, lake, [day], LoadOptions.from_settings(settings), force=False)
     return True
 
 

@@ -9,8 +9,8 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 
 from shopgraph.adapters.graph_export import export_from_settings
-from shopgraph.adapters.graph_loader import LoadOptions, curated_days, embedding_dimension, load_days
-from shopgraph.adapters.graph_schema import apply_schema
+from shopgraph.adapters.graph_loader import LoadOptions, curated_days, load_days
+from shopgraph.adapters.graph_schema import apply_configured_schema
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.settings import load_settings
 from tasks.limits import NEO4J_WRITER
@@ -21,9 +21,8 @@ from tasks.retry import IO_RETRIES, io_retries
 def apply_graph_schema() -> dict[str, int]:
     """Constraints, indexes and the vector index sized from the enriched embeddings (or settings)."""
     settings = load_settings()
-    dimension = embedding_dimension(settings.lake_root) or settings.graph.embedding_dimension
     with neo4j_driver(settings) as driver:
-        report = apply_schema(driver, settings.neo4j.database, dimension)
+        report = apply_configured_schema(driver, settings)
     return {"version": report.version, "dimension": report.dimension}
 
 

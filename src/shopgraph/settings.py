@@ -167,6 +167,9 @@ class GraphSettings(_Section):
     similarity_block_size: int = Field(default=1024, gt=0)
     embedding_dimension: int = Field(default=384, gt=0, le=4096)
     export_chunk_size: int = Field(default=2000, gt=0)
+    writers: int = Field(default=2, ge=1, le=16)
+    vector_hnsw_m: int = Field(default=16, ge=1, le=512)
+    vector_hnsw_ef_construction: int = Field(default=40, ge=1, le=3200)
 
 
 class RecsysSettings(_Section):

@@ -31,8 +31,10 @@ from shopgraph.adapters.graph_loader import (
 )
 from shopgraph.adapters.graph_schema import (
     SCHEMA_VERSION,
+    HnswConfig,
     applied_schema_version,
     apply_schema,
+    vector_index_config,
     vector_index_dimension,
 )
 from shopgraph.adapters.graph_store import neo4j_driver
@@ -91,6 +93,54 @@ def test_schema_is_idempotent_versioned_and_follows_the_dimension(driver: Driver
     assert vector_index_dimension(driver, DB) == DIMENSION
     report = apply_schema(driver, DB, 8)
     assert report.vector_index_recreated and vector_index_dimension(driver, DB) == 8
+
+
+def test_schema_drops_retired_indexes(driver: Driver) -> None:
+    # A graph whose schema an earlier version applied still has its per-product lookup indexes.
+    driver.execute_query("CREATE INDEX product_active IF NOT EXISTS FOR (n:Product) ON (n.active)")
+    apply_schema(driver, DB, DIMENSION)
+    names = {r["name"] for r in driver.execute_query("SHOW INDEXES YIELD name RETURN name").records}
+    assert "product_active" not in names and "product_text" in names
+
+
+def test_new_hnsw_knobs_rebuild_the_vector_index_from_stored_vectors(
+    driver: Driver, shop: tuple[str, list[date]], tmp_path: Path
+) -> None:
+    lake = _copy_lake(shop, tmp_path)
+    load_days(driver, DB, lake, shop[1], OPTIONS)
+    assert vector_index_config(driver, DB) == (DIMENSION, HnswConfig())
+    embedded = "MATCH (p:Product) WHERE p.embedding IS NOT NULL RETURN count(p) AS n"
+    before = driver.execute_query(embedded).records[0]["n"]
+    assert before > 0
+    same = apply_schema(driver, DB, DIMENSION)
+    assert not same.vector_index_recreated
+    report = apply_schema(driver, DB, DIMENSION, HnswConfig(m=8, ef_construction=20))
+    assert report.vector_index_recreated
+    assert vector_index_config(driver, DB) == (DIMENSION, HnswConfig(m=8, ef_construction=20))
+    assert driver.execute_query(embedded).records[0]["n"] == before  # the vectors stay
+    hits = driver.execute_query(
+        "MATCH (p:Product) WHERE p.embedding IS NOT NULL WITH p LIMIT 1 "
+        "CALL db.index.vector.queryNodes('product_embedding', 1, p.embedding) YIELD node "
+        "RETURN node = p AS itself"
+    ).records
+    assert hits[0]["itself"]
+
+
+def test_parallel_writers_leave_the_graph_one_writer_leaves(
+    driver: Driver, shop: tuple[str, list[date]], tmp_path: Path
+) -> None:
+    lake = _copy_lake(shop, tmp_path)
+    serial = load_days(driver, DB, lake, shop[1], LoadOptions(batch_size=500, top_k=5, writers=1))
+    counts, snapshot = graph_counts(driver, DB), graph_snapshot(driver)
+    wipe_graph(driver)
+    apply_schema(driver, DB, DIMENSION)
+    parallel = load_days(
+        driver, DB, lake, shop[1], LoadOptions(batch_size=500, top_k=5, writers=3), force=True
+    )
+    assert graph_counts(driver, DB) == counts
+    assert graph_snapshot(driver) == snapshot
+    assert parallel.total("nodes") == serial.total("nodes")
+    assert parallel.stats["Product"].batches > serial.stats["Product"].batches  # three writers' batches
 
 
 def test_load_twice_gives_identical_counts_and_properties(

@@ -88,6 +88,21 @@ def test_row_batches_split_rows_and_keep_values_as_parameters() -> None:
 UPDATED = G.unwind_rows(("updated_at",))
 
 
+def test_key_partitions_give_each_key_one_part_and_keep_row_order() -> None:
+    rows = pl.DataFrame({"id": [f"K{i % 37}" for i in range(400)], "seq": list(range(400))})
+    parts = G.key_partitions(rows, "id", 3)
+    assert len(parts) == 3 and sum(part.height for part in parts) == rows.height
+    owners = [set(part.get_column("id")) for part in parts]
+    assert all(not (owners[i] & owners[j]) for i in range(3) for j in range(i + 1, 3))
+    for part in parts:  # each key's rows keep their relative order (later versions stay later)
+        assert part.get_column("seq").is_sorted()
+    assert_frame_equal(pl.concat(parts).sort("seq"), rows)
+    assert G.key_partitions(rows, "id", 1) == [rows]
+    assert len(G.key_partitions(rows.head(1), "id", 4)) == 1  # empty parts are dropped
+    with pytest.raises(ValueError, match="at least 1"):
+        G.key_partitions(rows, "id", 0)
+
+
 def test_unwind_rows_rebuilds_times_and_dates_from_wire_values() -> None:
     assert G.unwind_rows() == "UNWIND $rows AS row"
     assert G.unwind_rows(("ts",), ("day",)) == (

@@ -24,12 +24,11 @@ from shopgraph.adapters.graph_loader import (
     attributes_for,
     changed_products,
     day_digests,
-    embedding_dimension,
     embeddings_model_version,
     read_day_inputs,
     write_manifest,
 )
-from shopgraph.adapters.graph_schema import apply_schema
+from shopgraph.adapters.graph_schema import apply_configured_schema
 from shopgraph.adapters.graph_store import neo4j_driver
 from shopgraph.adapters.lake import lake_path, remove_tree
 from shopgraph.domain import graph_rows as G
@@ -674,10 +673,9 @@ def bulk_load(
         report.stats[name] = WriteStats(rows, rows, nodes_created=rows, batches=1)
     for name, (_, rows) in files.relationships.items():
         report.stats[name] = WriteStats(rows, rows, relationships_created=rows, batches=1)
-    dimension = embedding_dimension(lake) or settings.graph.embedding_dimension
     schema_started = time.perf_counter()
     with neo4j_driver(settings) as driver:
-        apply_schema(driver, settings.neo4j.database, dimension)
+        apply_configured_schema(driver, settings, lake)
     report.schema_seconds = time.perf_counter() - schema_started
     report.seconds = time.perf_counter() - started
     for day in wanted:

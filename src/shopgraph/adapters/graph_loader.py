@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -72,18 +74,25 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)
     stats: dict[str, WriteStats] = field(default_factory=dict)
     seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, name: str, rows: int, written: int, counters: Any, seconds: float) -> None:
-        entry = self.stats.setdefault(name, WriteStats())
-        entry.rows_in += rows
-        entry.written += written
-        entry.nodes_created += counters.nodes_created
-        entry.nodes_deleted += counters.nodes_deleted
-        entry.relationships_created += counters.relationships_created
-        entry.relationships_deleted += counters.relationships_deleted
-        entry.properties_set += counters.properties_set
-        entry.batches += 1
-        entry.seconds += seconds
+    def add(self, name: str, rows: int, written: int, counters: Any) -> None:
+        """Count one committed batch (thread-safe: parallel writers share the report)."""
+        with self._lock:
+            entry = self.stats.setdefault(name, WriteStats())
+            entry.rows_in += rows
+            entry.written += written
+            entry.nodes_created += counters.nodes_created
+            entry.nodes_deleted += counters.nodes_deleted
+            entry.relationships_created += counters.relationships_created
+            entry.relationships_deleted += counters.relationships_deleted
+            entry.properties_set += counters.properties_set
+            entry.batches += 1
+
+    def add_seconds(self, name: str, seconds: float) -> None:
+        """Wall time spent writing one frame of `name` (with parallel writers, not their sum)."""
+        with self._lock:
+            self.stats.setdefault(name, WriteStats()).seconds += seconds
 
     def merge(self, other: LoadReport) -> None:
         self.days += other.days
@@ -146,18 +155,22 @@ class DayInputs:
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """Knobs of a load: rows per transaction, SIMILAR_TO fan-out, similarity block, full refresh."""
+    """Knobs of a load: rows per transaction, SIMILAR_TO fan-out, similarity block, full refresh, and
+    how many writers upsert nodes at once."""
 
     batch_size: int = 5000
     top_k: int = 10
     block_size: int = 1024
     full_similarity: bool = False
+    writers: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings, full_similarity: bool = False) -> LoadOptions:
         """The knobs of the `graph:` settings."""
         graph = settings.graph
-        return cls(graph.batch_size, graph.similar_top_k, graph.similarity_block_size, full_similarity)
+        return cls(
+            graph.batch_size, graph.similar_top_k, graph.similarity_block_size, full_similarity, graph.writers
+        )
 
 
 def write_frame(
@@ -168,17 +181,32 @@ def write_frame(
     query: str,
     rows: pl.DataFrame,
     batch_size: int,
+    writers: int = 1,
+    key: str | None = None,
 ) -> None:
     """Send rows in batches through execute_query (a managed transaction retried on transient errors).
 
-    Batches run one after another from a single writer, so two of our transactions never lock the
-    same nodes in opposite orders (no deadlocks).
+    By default batches run one after another from a single writer, so two of our transactions never
+    lock the same nodes in opposite orders (no deadlocks). Node upserts that touch only the node of
+    their own row pass its `key` column: the rows are then split by key among `writers` writers that
+    run at once, so every node is written by one writer only and no two transactions want the same lock.
     """
-    for batch in G.row_batches(name, query, rows, batch_size):
-        started = time.perf_counter()
-        records, summary, _ = driver.execute_query(batch.query, batch.parameters, database_=database)
-        written = int(records[0]["written"]) if records else 0
-        report.add(name, len(batch.rows), written, summary.counters, time.perf_counter() - started)
+    started = time.perf_counter()
+    parts = G.key_partitions(rows, key, writers) if key is not None else [rows]
+
+    def write_part(part: pl.DataFrame) -> None:
+        for batch in G.row_batches(name, query, part, batch_size):
+            records, summary, _ = driver.execute_query(batch.query, batch.parameters, database_=database)
+            written = int(records[0]["written"]) if records else 0
+            report.add(name, len(batch.rows), written, summary.counters)
+
+    if len(parts) == 1:
+        write_part(parts[0])
+    else:
+        with ThreadPoolExecutor(len(parts), thread_name_prefix=f"graph-writer-{name}") as pool:
+            for done in [pool.submit(write_part, part) for part in parts]:
+                done.result()
+    report.add_seconds(name, time.perf_counter() - started)
 
 
 def load_day(driver: Driver, database: str, inputs: DayInputs, options: LoadOptions) -> LoadReport:
@@ -192,9 +220,9 @@ def load_day(driver: Driver, database: str, inputs: DayInputs, options: LoadOpti
     report = LoadReport(days=[inputs.day.isoformat()])
     size = options.batch_size
 
-    def write(name: str, query: str, rows: pl.DataFrame) -> None:
+    def write(name: str, query: str, rows: pl.DataFrame, key: str | None = None) -> None:
         if rows.height:
-            write_frame(driver, database, report, name, query, rows, size)
+            write_frame(driver, database, report, name, query, rows, size, options.writers, key)
 
     products = inputs.products
     changed = changed_products(inputs)
@@ -215,10 +243,16 @@ def load_day(driver: Driver, database: str, inputs: DayInputs, options: LoadOpti
             G.PRODUCT,
             G.upsert_versioned_query(G.PRODUCT, G.PRODUCT_PROPERTIES),
             G.product_node_rows(products),
+            L.PRODUCT_ID,
         )
     if inputs.users is not None:
-        write(G.USER, G.upsert_versioned_query(G.USER, G.USER_PROPERTIES), G.user_node_rows(inputs.users))
-    write(G.ENTITY, G.merge_nodes_query(G.ENTITY), G.entity_node_rows(triples, links))
+        write(
+            G.USER,
+            G.upsert_versioned_query(G.USER, G.USER_PROPERTIES),
+            G.user_node_rows(inputs.users),
+            L.USER_ID,
+        )
+    write(G.ENTITY, G.merge_nodes_query(G.ENTITY), G.entity_node_rows(triples, links), G.ENTITY_ID)
     # Tombstones.
     if products is not None:
         write(
@@ -261,7 +295,12 @@ def load_day(driver: Driver, database: str, inputs: DayInputs, options: LoadOpti
         if inputs.live_product_ids is not None:
             embeddings = embeddings.filter(pl.col(L.PRODUCT_ID).is_in(inputs.live_product_ids.implode()))
         targets = embeddings.get_column(L.PRODUCT_ID) if options.full_similarity else changed
-        write("Product:embedding", G.set_embeddings_query(), G.embedding_rows(embeddings, targets))
+        write(
+            "Product:embedding",
+            G.set_embeddings_query(),
+            G.embedding_rows(embeddings, targets),
+            L.PRODUCT_ID,
+        )
         refresh_similar(driver, database, report, embeddings, changed, options)
     report.seconds = time.perf_counter() - started
     return report

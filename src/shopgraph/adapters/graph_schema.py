@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
+from shopgraph.adapters.graph_loader import embedding_dimension
 from shopgraph.domain import graph_rows as G
+from shopgraph.settings import Settings
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_NAME = "shopgraph"
 VECTOR_INDEX = "product_embedding"
 FULLTEXT_INDEX = "product_text"
@@ -23,12 +25,11 @@ CONSTRAINTS: tuple[str, ...] = tuple(
     for label, keys in G.NODE_KEYS.items()
 )
 
-# Lookups that are not keys: active products, attributes by type, model versions by name. RELATED.relation
-# has no index on purpose: MERGE would seek every edge of that relation instead of expanding between the
-# two entities, which made loading a knowledge graph with a few large relations quadratic.
+# Lookups that are not keys: attributes by type, categories by name, users by country, SIMILAR_TO edges
+# by model version. RELATED.relation has no index on purpose: MERGE would seek every edge of that
+# relation instead of expanding between the two entities, which made loading a knowledge graph with a
+# few large relations quadratic.
 INDEXES: tuple[str, ...] = (
-    "CREATE INDEX product_active IF NOT EXISTS FOR (n:Product) ON (n.active)",
-    "CREATE INDEX product_category_path IF NOT EXISTS FOR (n:Product) ON (n.category_path)",
     "CREATE INDEX attribute_type IF NOT EXISTS FOR (n:Attribute) ON (n.type)",
     "CREATE INDEX category_name IF NOT EXISTS FOR (n:Category) ON (n.name)",
     "CREATE INDEX user_country IF NOT EXISTS FOR (n:User) ON (n.country)",
@@ -36,8 +37,10 @@ INDEXES: tuple[str, ...] = (
     f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:Product) ON EACH [n.title, n.description]",
 )
 
-# Indexes earlier schema versions created and this one drops (see the RELATED note above).
-RETIRED_INDEXES: tuple[str, ...] = ("related_relation",)
+# Indexes earlier schema versions created and this one drops: related_relation (see the RELATED note
+# above); product_active and product_category_path, which no query seeks by (a flag that nearly every
+# product shares; categories are reached through IN_CATEGORY) and which every product write updated.
+RETIRED_INDEXES: tuple[str, ...] = ("related_relation", "product_active", "product_category_path")
 
 SCHEMA_VERSION_QUERY = (
     "MERGE (s:SchemaVersion {name: $name}) "
@@ -49,29 +52,53 @@ SCHEMA_VERSION_QUERY = (
 
 
 @dataclass(frozen=True)
+class HnswConfig:
+    """HNSW build knobs of the product vector index: links per vector, candidates per insert.
+
+    Fewer candidates per insert make every embedding write cheaper and the graph a little coarser
+    (docs/graph-model.md has the measured load rate and recall of both).
+    """
+
+    m: int = 16
+    ef_construction: int = 40
+
+    def __post_init__(self) -> None:
+        for name, value, high in (("m", self.m, 512), ("ef_construction", self.ef_construction, 3200)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+                raise ValueError(f"HNSW {name} must be an integer in 1..{high}, got {value!r}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HnswConfig:
+        return cls(settings.graph.vector_hnsw_m, settings.graph.vector_hnsw_ef_construction)
+
+
+@dataclass(frozen=True)
 class SchemaReport:
     """What apply_schema left in place."""
 
     version: int
     dimension: int
+    hnsw: HnswConfig
     constraints: int
     indexes: int
     vector_index_recreated: bool
 
 
-def vector_index_query(dimension: int) -> str:
-    """CREATE VECTOR INDEX on Product.embedding (cosine); the dimension is a checked integer."""
+def vector_index_query(dimension: int, hnsw: HnswConfig = HnswConfig()) -> str:
+    """CREATE VECTOR INDEX on Product.embedding (cosine); the dimension is a checked integer and the
+    HNSW knobs are checked integers of an HnswConfig."""
     if not isinstance(dimension, int) or isinstance(dimension, bool) or not 1 <= dimension <= MAX_DIMENSION:
         raise ValueError(f"embedding dimension must be an integer in 1..{MAX_DIMENSION}, got {dimension!r}")
     return (
         f"CREATE VECTOR INDEX {VECTOR_INDEX} IF NOT EXISTS FOR (n:Product) ON n.embedding "
         f"OPTIONS {{indexConfig: {{`vector.dimensions`: {dimension}, "
-        "`vector.similarity_function`: 'cosine'}}"
+        f"`vector.similarity_function`: 'cosine', `vector.hnsw.m`: {hnsw.m}, "
+        f"`vector.hnsw.ef_construction`: {hnsw.ef_construction}}}}}"
     )
 
 
-def vector_index_dimension(driver: Driver, database: str) -> int | None:
-    """The dimension of the existing product vector index, None when there is none."""
+def vector_index_config(driver: Driver, database: str) -> tuple[int, HnswConfig] | None:
+    """The dimension and HNSW knobs of the existing product vector index, None when there is none."""
     records, _, _ = driver.execute_query(
         "SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options",
         {"name": VECTOR_INDEX},
@@ -79,13 +106,24 @@ def vector_index_dimension(driver: Driver, database: str) -> int | None:
     )
     if not records:
         return None
-    return int(records[0]["options"]["indexConfig"]["vector.dimensions"])
+    config = records[0]["options"]["indexConfig"]
+    hnsw = HnswConfig(int(config["vector.hnsw.m"]), int(config["vector.hnsw.ef_construction"]))
+    return int(config["vector.dimensions"]), hnsw
 
 
-def apply_schema(driver: Driver, database: str, dimension: int) -> SchemaReport:
+def vector_index_dimension(driver: Driver, database: str) -> int | None:
+    """The dimension of the existing product vector index, None when there is none."""
+    current = vector_index_config(driver, database)
+    return current[0] if current else None
+
+
+def apply_schema(
+    driver: Driver, database: str, dimension: int, hnsw: HnswConfig = HnswConfig()
+) -> SchemaReport:
     """Create every constraint and index (IF NOT EXISTS), the vector index at this dimension, and record
-    the schema version in a (:SchemaVersion) node. Running it again changes nothing; a vector index of
-    another dimension (a new embedding model) is dropped and rebuilt, and its stale vectors are removed.
+    the schema version in a (:SchemaVersion) node. Running it again changes nothing. A vector index of
+    another dimension (a new embedding model) is dropped and rebuilt, and its stale vectors are removed;
+    one with other HNSW knobs is rebuilt from the stored vectors.
     """
     for statement in CONSTRAINTS + INDEXES:
         driver.execute_query(statement, database_=database)
@@ -93,19 +131,27 @@ def apply_schema(driver: Driver, database: str, dimension: int) -> SchemaReport:
         # An index name cannot be a parameter; these names are constants of this module.
         driver.execute_query(f"DROP INDEX {name} IF EXISTS", database_=database)
     recreated = False
-    current = vector_index_dimension(driver, database)
-    if current is not None and current != dimension:
+    current = vector_index_config(driver, database)
+    if current is not None and current != (dimension, hnsw):
         driver.execute_query(f"DROP INDEX {VECTOR_INDEX} IF EXISTS", database_=database)
-        _remove_stale_vectors(driver, database, dimension)
+        if current[0] != dimension:
+            _remove_stale_vectors(driver, database, dimension)
         recreated = True
-    driver.execute_query(vector_index_query(dimension), database_=database)
+    driver.execute_query(vector_index_query(dimension, hnsw), database_=database)
     driver.execute_query("CALL db.awaitIndexes($seconds)", {"seconds": INDEX_WAIT_S}, database_=database)
     driver.execute_query(
         SCHEMA_VERSION_QUERY,
         {"name": SCHEMA_NAME, "version": SCHEMA_VERSION, "dimension": dimension},
         database_=database,
     )
-    return SchemaReport(SCHEMA_VERSION, dimension, len(CONSTRAINTS), len(INDEXES) + 1, recreated)
+    return SchemaReport(SCHEMA_VERSION, dimension, hnsw, len(CONSTRAINTS), len(INDEXES) + 1, recreated)
+
+
+def apply_configured_schema(driver: Driver, settings: Settings, lake: str | None = None) -> SchemaReport:
+    """apply_schema at the width of the lake's enriched embeddings (graph.embedding_dimension before any
+    exist) and the HNSW knobs of the `graph:` settings; the lake defaults to the settings' one."""
+    dimension = embedding_dimension(lake or settings.lake_root) or settings.graph.embedding_dimension
+    return apply_schema(driver, settings.neo4j.database, dimension, HnswConfig.from_settings(settings))
 
 
 def _remove_stale_vectors(driver: Driver, database: str, dimension: int) -> None:

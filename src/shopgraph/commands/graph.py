@@ -20,17 +20,16 @@ def register(app: typer.Typer) -> None:
     @graph_app.command("schema")
     def schema() -> None:
         """Create constraints, indexes, the vector and fulltext indexes; record the schema version."""
-        from shopgraph.adapters.graph_loader import embedding_dimension
-        from shopgraph.adapters.graph_schema import apply_schema
+        from shopgraph.adapters.graph_schema import apply_configured_schema
         from shopgraph.adapters.graph_store import neo4j_driver
 
         settings = cli_settings()
-        dimension = embedding_dimension(settings.lake_root) or settings.graph.embedding_dimension
         with neo4j_driver(settings) as driver:
-            report = apply_schema(driver, settings.neo4j.database, dimension)
+            report = apply_configured_schema(driver, settings)
         out.print(
             f"schema version {report.version}: {report.constraints} constraints, {report.indexes} indexes "
-            f"(vector index: {report.dimension} dimensions, cosine)"
+            f"(vector index: {report.dimension} dimensions, cosine, HNSW m {report.hnsw.m}, "
+            f"ef_construction {report.hnsw.ef_construction})"
         )
 
     @graph_app.command("load")

@@ -135,6 +135,21 @@ def row_batches(name: str, query: str, rows: pl.DataFrame, batch_size: int) -> I
         yield RowBatch(name, query, plain.slice(offset, batch_size).to_dicts())
 
 
+def key_partitions(rows: pl.DataFrame, key: str, parts: int) -> list[pl.DataFrame]:
+    """Rows split into at most `parts` non-empty frames by a hash of the `key` column.
+
+    All rows of one key land in the same frame, in their original order, so writers that each take
+    one frame never write the same node.
+    """
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, got {parts}")
+    if parts == 1 or rows.height == 0:
+        return [rows]
+    bucket = rows.get_column(key).hash(seed=0) % parts
+    frames = [rows.filter(bucket == part) for part in range(parts)]
+    return [frame for frame in frames if frame.height]
+
+
 def wire_values(rows: pl.DataFrame) -> pl.DataFrame:
     """Timestamps as integer microseconds since the epoch and dates as YYYY-MM-DD text.
 
