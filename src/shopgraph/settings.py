@@ -169,7 +169,7 @@ class GraphSettings(_Section):
     export_chunk_size: int = Field(default=2000, gt=0)
     writers: int = Field(default=2, ge=1, le=16)
     vector_hnsw_m: int = Field(default=16, ge=1, le=512)
-    vector_hnsw_ef_construction: int = Field(default=40, ge=1, le=3200)
+    vector_hnsw_ef_construction: int = Field(default=100, ge=1, le=3200)
 
 
 class RecsysSettings(_Section):

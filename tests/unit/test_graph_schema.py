@@ -20,7 +20,7 @@ def test_vector_index_query_carries_dimension_and_hnsw_knobs() -> None:
     assert "`vector.dimensions`: 384" in query
     assert "`vector.similarity_function`: 'cosine'" in query
     assert "`vector.hnsw.m`: 24" in query and "`vector.hnsw.ef_construction`: 64" in query
-    assert "`vector.hnsw.ef_construction`: 40" in vector_index_query(8)  # the default
+    assert "`vector.hnsw.ef_construction`: 100" in vector_index_query(8)  # Neo4j's default
 
 
 @pytest.mark.parametrize("dimension", [0, 4097, True, "384}) DROP INDEX x //"])

@@ -60,7 +60,7 @@ class HnswConfig:
     """
 
     m: int = 16
-    ef_construction: int = 40
+    ef_construction: int = 100
 
     def __post_init__(self) -> None:
         for name, value, high in (("m", self.m, 512), ("ef_construction", self.ef_construction, 3200)):
