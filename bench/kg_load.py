@@ -122,6 +122,18 @@ def rates(report: LoadReport) -> tuple[float, float, int, int]:
     return nodes / node_s, rels / rel_s, nodes, rels
 
 
+def managed_neo4j(args: argparse.Namespace) -> dict[str, Any]:
+    """The `neo4j:` settings of the bench's own managed server (--bolt-port, --http-port, --heap, ...)."""
+    return {
+        "uri": "",
+        "bolt_port": args.bolt_port,
+        "http_port": args.http_port,
+        "managed": True,
+        "heap_size": args.heap,
+        "pagecache_size": args.pagecache,
+    }
+
+
 def wipe(driver: Any) -> None:
     """Empty the database in bounded transactions: relationships first, then nodes."""
     with driver.session(database=DB) as session:  # IN TRANSACTIONS needs an auto-commit query
@@ -357,14 +369,7 @@ def main() -> None:
 
     settings = load_settings(
         home=args.home,
-        neo4j={
-            "uri": "",
-            "bolt_port": args.bolt_port,
-            "http_port": args.http_port,
-            "managed": True,
-            "heap_size": args.heap,
-            "pagecache_size": args.pagecache,
-        },
+        neo4j=managed_neo4j(args),
         graph={
             "writers": args.writers,
             "vector_hnsw_m": args.hnsw_m,

@@ -34,7 +34,7 @@ from typing import Any
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kg_load import curate, enrich, vector_recall, wipe  # noqa: E402
+from kg_load import curate, enrich, managed_neo4j, vector_recall, wipe  # noqa: E402
 from shopgraph.adapters.graph_loader import LoadReport, write_frame  # noqa: E402
 from shopgraph.adapters.graph_schema import (  # noqa: E402
     CONSTRAINTS,
@@ -180,14 +180,7 @@ def main() -> None:
 
     settings = load_settings(
         home=args.home,
-        neo4j={
-            "uri": "",
-            "bolt_port": args.bolt_port,
-            "http_port": args.http_port,
-            "managed": True,
-            "heap_size": args.heap,
-            "pagecache_size": args.pagecache,
-        },
+        neo4j=managed_neo4j(args),
     )
     start_neo4j(settings)
     chosen = [
