@@ -107,7 +107,12 @@ def vector_index_config(driver: Driver, database: str) -> tuple[int, HnswConfig]
     if not records:
         return None
     config = records[0]["options"]["indexConfig"]
-    hnsw = HnswConfig(int(config["vector.hnsw.m"]), int(config["vector.hnsw.ef_construction"]))
+    # Servers before the HNSW options (and indexes made on them) build with Neo4j's defaults.
+    default = HnswConfig()
+    hnsw = HnswConfig(
+        int(config.get("vector.hnsw.m", default.m)),
+        int(config.get("vector.hnsw.ef_construction", default.ef_construction)),
+    )
     return int(config["vector.dimensions"]), hnsw
 
 
